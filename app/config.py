@@ -1,0 +1,205 @@
+"""Configuration classes, read from the environment and validated at start.
+
+`load_config()` picks the class from `JIFEN_ENV`; tests pass `TestingConfig`
+(or a subclass) to `create_app` directly.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line for the operator."""
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def normalise_database_url(url: str) -> str:
+    """`postgres://` and `postgresql://` go through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _instance_secret(filename: str, make: callable) -> str:
+    """Read a development secret from instance/, creating it on first use."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    ENV_NAME = "development"
+    TESTING = False
+    DEBUG = False
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+    MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB; larger bodies are PAYLOAD_TOO_LARGE
+    JSON_SORT_KEYS = False
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("en", "zh_Hans_CN")
+
+    ACCESS_TOKEN_TTL_SECONDS = 15 * 60
+    REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+    IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+
+    def __init__(self) -> None:
+        self.DATABASE_URL = normalise_database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'jifen.db'}"
+        )
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self._dev_secret_key()
+        keys = os.environ.get("FIELD_ENCRYPTION_KEY") or self._dev_field_key()
+        self.FIELD_ENCRYPTION_KEYS = [k.strip() for k in keys.split(",") if k.strip()]
+        for key in self.FIELD_ENCRYPTION_KEYS:
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ConfigError(
+                    "FIELD_ENCRYPTION_KEY must be Fernet keys (urlsafe base64, 32 bytes), comma-separated"
+                ) from None
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
+        self.SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT") or self.ENV_NAME
+        self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
+        self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
+        self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"
+        parts = [p.strip() for p in defaults.split(",")]
+        if len(parts) != 3 or not all(parts):
+            raise ConfigError(
+                "RATELIMIT_DEFAULTS must be three limits: anonymous,authenticated,points"
+                " (e.g. 100/hour,1000/hour,500/hour)"
+            )
+        self.RATELIMIT_ANONYMOUS, self.RATELIMIT_AUTHENTICATED, self.RATELIMIT_POINTS = parts
+        self.ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", self.ACCESS_TOKEN_TTL_SECONDS)
+        if self.DATABASE_URL.startswith("sqlite"):
+            # SQLite serialises writers itself; a generous busy timeout lets them queue.
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+        else:
+            self.SQLALCHEMY_ENGINE_OPTIONS = {
+                "pool_pre_ping": True,
+                "pool_size": env_int("DB_POOL_SIZE", 10),
+                "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
+                "pool_timeout": 10,
+                "connect_args": {"connect_timeout": 3},
+            }
+
+    def _dev_secret_key(self) -> str:
+        return _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
+
+    def _dev_field_key(self) -> str:
+        return _instance_secret("field_encryption_key", lambda: Fernet.generate_key().decode())
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def _dev_secret_key(self) -> str:
+        raise ConfigError("SECRET_KEY must be set in production")
+
+    def _dev_field_key(self) -> str:
+        raise ConfigError("FIELD_ENCRYPTION_KEY must be set in production")
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED_DEFAULT = False
+
+    def __init__(self, database_url: str | None = None) -> None:
+        super().__init__()
+        if database_url:
+            self.DATABASE_URL = normalise_database_url(database_url)
+            self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+            if not self.DATABASE_URL.startswith("sqlite"):
+                self.SQLALCHEMY_ENGINE_OPTIONS = {
+                    "pool_size": 20, "max_overflow": 60, "pool_timeout": 30,
+                    "connect_args": {"connect_timeout": 3},
+                }
+            else:
+                self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+        self.RATELIMIT_ENABLED = False
+
+    def _dev_secret_key(self) -> str:
+        return "testing-secret-key-not-for-production"
+
+    def _dev_field_key(self) -> str:
+        # A fixed, public test key: never used outside the test suite.
+        return "zcHrp8KwAtJ3F9Nq3n1wQp1Y3LrKXvmxPZKqJp2yW0U="
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config() -> Config:
+    name = os.environ.get("JIFEN_ENV", "development").strip().lower()
+    if name not in CONFIGS:
+        raise ConfigError(f"JIFEN_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]()

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger, Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import BigId, UTCDateTime
+
+
+class Level(db.Model):
+    """A tier: members whose lifetime points reach `min_points` hold it."""
+
+    __tablename__ = "levels"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "min_points"),
+        UniqueConstraint("tenant_id", "level_name"),
+        CheckConstraint("min_points >= 0", name="min_points_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    level_name: Mapped[str] = mapped_column(String(100))
+    min_points: Mapped[int] = mapped_column(BigInteger)
+    benefits: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Member(db.Model):
+    """A tenant's end customer (the seed's TenantUserProfile).
+
+    `total_points` is the balance and `lifetime_points` what counts for levels;
+    both are kept here so no read has to sum the ledger.
+    """
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        UniqueConstraint("tenant_id", "id"),
+        CheckConstraint("total_points >= 0", name="balance_non_negative"),
+        CheckConstraint("lifetime_points >= 0", name="lifetime_non_negative"),
+        ForeignKeyConstraint(
+            ["tenant_id", "level_id"], ["levels.tenant_id", "levels.id"],
+            name="fk_members_tenant_level",
+        ),
+        Index("ix_members_tenant_level", "tenant_id", "level_id"),
+        Index("ix_members_tenant_email_hash", "tenant_id", "email_hash"),
+        Index("ix_members_tenant_activity", "tenant_id", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    user_id: Mapped[str] = mapped_column(String(128))
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email_encrypted: Mapped[str | None] = mapped_column(Text)
+    email_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    total_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    lifetime_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    level_id: Mapped[int | None] = mapped_column(BigInteger)
+    is_points_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,101 @@
+"""Secrets at rest: PII encryption, keyed lookup hashes, password and token hashes."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import current_app
+
+_hasher = PasswordHasher()
+
+
+@lru_cache(maxsize=8)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(k) for k in keys])
+
+
+def _keys() -> tuple[str, ...]:
+    return tuple(current_app.config["FIELD_ENCRYPTION_KEYS"])
+
+
+def encrypt(value: str | None) -> str | None:
+    """Encrypt under the newest key (the first of FIELD_ENCRYPTION_KEY)."""
+    if value is None or value == "":
+        return None
+    return _fernet(_keys()).encrypt(value.encode()).decode()
+
+
+def decrypt(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        return _fernet(_keys()).decrypt(token.encode()).decode()
+    except InvalidToken:
+        # Encrypted under a key no longer configured: unreadable, not fatal.
+        return None
+
+
+def rotate(token: str | None) -> str | None:
+    """Re-encrypt under the newest key."""
+    if not token:
+        return token
+    return _fernet(_keys()).rotate(token.encode()).decode()
+
+
+def _hash_with(key: str, value: str) -> str:
+    mac_key = hashlib.sha256(b"jifen-lookup-hash:" + key.encode()).digest()
+    return hmac.new(mac_key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def email_hash(email: str | None) -> str | None:
+    """Keyed hash for exact lookup, under the newest key."""
+    if not email:
+        return None
+    return _hash_with(_keys()[0], normalise_email(email))
+
+
+def email_hash_candidates(email: str) -> list[str]:
+    """The hash under every configured key, so lookups work mid-rotation."""
+    value = normalise_email(email)
+    return [_hash_with(k, value) for k in _keys()]
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify() -> None:
+    """Spend the time of a real check, so unknown emails cannot be told apart by timing."""
+    verify_password(_DUMMY_HASH, "not-the-password")
+
+
+_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
+
+
+def token_hash(token: str) -> str:
+    """Tokens and client secrets are long random strings: a plain SHA-256 is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(nbytes: int = 32) -> str:
+    return secrets.token_urlsafe(nbytes)
+
+
+def constant_time_equals(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,85 @@
+"""Idempotent writes: one effect per key, whatever the retries and races.
+
+`run()` claims the key with an INSERT in the same transaction as the write. A
+concurrent request with the same key blocks on that unique row until the first
+commits (then replays its response) or rolls back (then claims the key itself):
+two concurrent requests with one key make one effect. A failed request stores
+nothing, so it may be retried with its key.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from collections.abc import Callable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.models import IdempotencyRecord
+from app.services import clock
+from app.services.errors import IDEMPOTENCY_KEY_MISMATCH, DomainError
+from app.services.uow import transactional
+
+TTL = timedelta(hours=24)
+_records = IdempotencyRecord.__table__
+
+
+@dataclass
+class Response:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           default=str)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def _claim(tenant_id: int, key: str, fp: str) -> bool:
+    """Insert the key; True if this request owns it now. An expired record is
+    taken over in the same statement."""
+    now = clock.now()
+    dialect = db.session.get_bind().dialect.name
+    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert_fn(_records).values(tenant_id=tenant_id, key=key, fingerprint=fp,
+                                      created_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["tenant_id", "key"],
+        set_={"fingerprint": fp, "created_at": now, "status_code": None, "response_body": None},
+        where=_records.c.created_at < now - TTL,
+    ).returning(_records.c.id)
+    return db.session.execute(stmt).first() is not None
+
+
+@transactional
+def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) -> Response:
+    if _claim(tenant_id, key, fp):
+        response = operation()
+        db.session.execute(
+            update(_records).where(_records.c.tenant_id == tenant_id, _records.c.key == key)
+            .values(status_code=response.status,
+                    response_body=json.dumps(response.body, ensure_ascii=False, default=str))
+        )
+        return response
+    stored = db.session.execute(
+        select(_records.c.fingerprint, _records.c.status_code, _records.c.response_body)
+        .where(_records.c.tenant_id == tenant_id, _records.c.key == key)
+    ).one()
+    if stored.fingerprint != fp:
+        raise DomainError(IDEMPOTENCY_KEY_MISMATCH, {"idempotency_key": key})
+    return Response(stored.status_code, json.loads(stored.response_body), replayed=True)
+
+
+@transactional
+def purge(older_than: timedelta = TTL) -> int:
+    result = db.session.execute(
+        delete(_records).where(_records.c.created_at < clock.now() - older_than)
+    )
+    return result.rowcount or 0

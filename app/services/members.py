@@ -1,0 +1,246 @@
+"""Members: create, find, search, and the profile every caller renders."""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Member, MemberTag, VipTag
+from app.services import audit, clock, crypto, levels
+from app.services.context import Actor
+from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
+from app.services.uow import transactional
+from app.services.validation import (
+    DISPLAY_NAME_MAX, FieldErrors, check_email, check_phone, check_text, check_user_id,
+)
+
+MAX_PAGE_SIZE = 100
+_members = Member.__table__
+
+
+@dataclass(frozen=True)
+class TagHolding:
+    id: int  # the tag's catalogue id
+    tag_name: str
+    tag_type: str
+    rank: int
+    expires_at: datetime
+    granted_at: datetime
+    holding_id: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "tag_name": self.tag_name, "tag_type": self.tag_type,
+                "rank": self.rank, "expires_at": self.expires_at}
+
+
+@dataclass
+class Profile:
+    id: int
+    user_id: str
+    display_name: str
+    email: str | None
+    phone: str | None
+    total_points: int
+    lifetime_points: int
+    level: levels.LevelInfo | None
+    next_level: levels.LevelInfo | None
+    tags: list[TagHolding] = field(default_factory=list)
+    is_points_enabled: bool = True
+    created_at: datetime | None = None
+    last_activity_at: datetime | None = None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+    page_size: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, field_name: str = "cursor") -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
+        prefix, value = raw.split(":", 1)
+        number = int(value)
+        if prefix != "v1" or number < 0:
+            raise ValueError
+        return number
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed({field_name: [_("This cursor is not valid.")]}) from None
+
+
+def check_page_size(value: Any, default: int = 20) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        size = int(value)
+    except (TypeError, ValueError):
+        size = 0
+    if isinstance(value, bool) or size < 1 or size > MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            {"page_size": [_("page_size must be a whole number from 1 to %(max)s.",
+                             max=MAX_PAGE_SIZE)]},
+            field_constraints={"page_size": {"min": 1, "max": MAX_PAGE_SIZE, "type": "integer"}},
+        )
+    return size
+
+
+def find(tenant_id: int, user_id: str) -> Member:
+    """The tenant-scoped loader: another tenant's member is simply not found."""
+    if not isinstance(user_id, str):
+        raise DomainError(MEMBER_NOT_FOUND)
+    member = db.session.execute(
+        select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
+    ).scalar_one_or_none()
+    if member is None:
+        raise DomainError(MEMBER_NOT_FOUND)
+    return member
+
+
+def active_tags(member_ids: list[int], now: datetime | None = None) -> dict[int, list[TagHolding]]:
+    """Current VIP holdings of several members in one query."""
+    if not member_ids:
+        return {}
+    now = now or clock.now()
+    rows = db.session.execute(
+        select(MemberTag.member_id, MemberTag.id, MemberTag.granted_at, MemberTag.expires_at,
+               VipTag.id.label("tag_id"), VipTag.tag_name, VipTag.tag_type, VipTag.rank)
+        .join(VipTag, VipTag.id == MemberTag.tag_id)
+        .where(MemberTag.member_id.in_(member_ids), MemberTag.ended_at.is_(None),
+               MemberTag.expires_at > now)
+        .order_by(MemberTag.member_id, VipTag.tag_type)
+    ).all()
+    result: dict[int, list[TagHolding]] = {}
+    for r in rows:
+        result.setdefault(r.member_id, []).append(
+            TagHolding(r.tag_id, r.tag_name, r.tag_type, r.rank, r.expires_at, r.granted_at, r.id)
+        )
+    return result
+
+
+def _profile(row: Any, level_list: list[levels.LevelInfo], tags: list[TagHolding]) -> Profile:
+    level = next((lv for lv in level_list if lv.id == row.level_id), None)
+    return Profile(
+        id=row.id, user_id=row.user_id, display_name=row.display_name or "",
+        email=crypto.decrypt(row.email_encrypted), phone=crypto.decrypt(row.phone_encrypted),
+        total_points=row.total_points, lifetime_points=row.lifetime_points, level=level,
+        next_level=levels.next_level(level_list, row.lifetime_points), tags=tags,
+        is_points_enabled=row.is_points_enabled, created_at=row.created_at,
+        last_activity_at=row.last_activity_at,
+    )
+
+
+def profiles(tenant_id: int, rows: list[Any]) -> list[Profile]:
+    """Profiles of member rows, with levels (cached) and tags (one query)."""
+    level_list = levels.list_levels(tenant_id)
+    tags = active_tags([r.id for r in rows])
+    return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
+
+
+def profile_of(tenant_id: int, member_row: Any) -> Profile:
+    return profiles(tenant_id, [member_row])[0]
+
+
+def get_profile(tenant_id: int, user_id: str) -> Profile:
+    return profile_of(tenant_id, find(tenant_id, user_id))
+
+
+@transactional
+def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = None,
+           email: Any = None, phone: Any = None) -> Profile:
+    errors = FieldErrors()
+    user_id = check_user_id(errors, user_id)
+    display_name = check_text(errors, "display_name", display_name, DISPLAY_NAME_MAX) or ""
+    email = check_email(errors, email)
+    phone = check_phone(errors, phone)
+    errors.raise_if_any()
+    exists_already = db.session.execute(
+        select(_members.c.id).where(_members.c.tenant_id == tenant_id,
+                                    _members.c.user_id == user_id)
+    ).first()
+    if exists_already:
+        raise DomainError(MEMBER_EXISTS, {"user_id": user_id})
+    now = clock.now()
+    level_list = levels.list_levels(tenant_id)
+    start_level = levels.level_for(level_list, 0)
+    member = Member(
+        tenant_id=tenant_id, user_id=user_id, display_name=display_name,
+        email_encrypted=crypto.encrypt(email), email_hash=crypto.email_hash(email),
+        phone_encrypted=crypto.encrypt(phone), total_points=0, lifetime_points=0,
+        level_id=start_level.id if start_level else None, is_points_enabled=True,
+        created_at=now, updated_at=now,
+    )
+    db.session.add(member)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # A concurrent create of the same user_id won the race.
+        raise DomainError(MEMBER_EXISTS, {"user_id": user_id}) from None
+    audit.record(tenant_id, actor, "member.create", "member", user_id,
+                 {"display_name": display_name, "email_set": bool(email),
+                  "phone_set": bool(phone)})
+    return profile_of(tenant_id, member)
+
+
+@transactional
+def set_points_enabled(tenant_id: int, actor: Actor, user_id: str, enabled: bool) -> Profile:
+    member = find(tenant_id, user_id)
+    if member.is_points_enabled != enabled:
+        member.is_points_enabled = enabled
+        member.updated_at = clock.now()
+        audit.record(tenant_id, actor, "member.points_enabled" if enabled
+                     else "member.points_disabled", "member", user_id, {})
+    return profile_of(tenant_id, member)
+
+
+def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
+           tag_id: int | None = None, cursor: str | None = None,
+           page_size: int = 20) -> Page:
+    """Members newest first. `q`: an email (exact, through the keyed hash), or a
+    user_id prefix, or part of the display name."""
+    after = decode_cursor(cursor)
+    query = select(Member).where(Member.tenant_id == tenant_id)
+    if q:
+        q = q.strip()
+    if q:
+        if "@" in q:
+            query = query.where(or_(Member.email_hash.in_(crypto.email_hash_candidates(q)),
+                                    Member.user_id == q))
+        else:
+            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            query = query.where(or_(
+                Member.user_id.like(f"{escaped}%", escape="\\"),
+                func.lower(Member.display_name).like(f"%{escaped.lower()}%", escape="\\"),
+            ))
+    if level_id is not None:
+        query = query.where(Member.level_id == level_id)
+    if tag_id is not None:
+        query = query.where(exists().where(and_(
+            MemberTag.member_id == Member.id, MemberTag.tag_id == tag_id,
+            MemberTag.ended_at.is_(None), MemberTag.expires_at > clock.now(),
+        )))
+    if after is not None:
+        query = query.where(Member.id < after)
+    rows = list(db.session.execute(
+        query.order_by(Member.id.desc()).limit(page_size + 1)
+    ).scalars())
+    next_cursor = encode_cursor(rows[page_size - 1].id) if len(rows) > page_size else None
+    return Page(profiles(tenant_id, rows[:page_size]), next_cursor, page_size)

@@ -1,0 +1,77 @@
+"""Tenants and their settings."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Tenant
+from app.services import audit, clock
+from app.services.context import Actor
+from app.services.errors import NOT_FOUND, DomainError
+from app.services.uow import transactional
+from app.services.validation import FieldErrors, check_positive_int, check_text
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_POINTS_CEILING = 1_000_000_000
+MAX_EXPIRY_DAYS = 36500
+
+
+def get(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise DomainError(NOT_FOUND)
+    return tenant
+
+
+def get_by_slug(slug: str) -> Tenant | None:
+    return db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
+
+
+@transactional
+def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 10000,
+           default_expiry_days: int | None = None) -> Tenant:
+    errors = FieldErrors()
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        errors.add("slug", _("Use 1-63 lower-case letters, digits and hyphens."))
+    name = check_text(errors, "name", name, 200, required=True)
+    check_positive_int(errors, "max_points_per_operation", max_points_per_operation,
+                       MAX_POINTS_CEILING)
+    check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,
+                       required=False)
+    if not errors and get_by_slug(slug) is not None:
+        errors.add("slug", _("A tenant with this slug already exists."))
+    errors.raise_if_any()
+    tenant = Tenant(slug=slug, name=name, max_points_per_operation=max_points_per_operation,
+                    default_expiry_days=default_expiry_days, created_at=clock.now())
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record(tenant.id, actor, "tenant.create", "tenant", tenant.id,
+                 {"slug": slug, "name": name})
+    return tenant
+
+
+@transactional
+def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_operation: Any,
+                    default_expiry_days: Any) -> Tenant:
+    tenant = get(tenant_id)
+    errors = FieldErrors()
+    name = check_text(errors, "name", name, 200, required=True)
+    check_positive_int(errors, "max_points_per_operation", max_points_per_operation,
+                       MAX_POINTS_CEILING)
+    check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,
+                       required=False)
+    errors.raise_if_any()
+    before = {"name": tenant.name, "max_points_per_operation": tenant.max_points_per_operation,
+              "default_expiry_days": tenant.default_expiry_days}
+    tenant.name = name
+    tenant.max_points_per_operation = max_points_per_operation
+    tenant.default_expiry_days = default_expiry_days
+    after = {"name": name, "max_points_per_operation": max_points_per_operation,
+             "default_expiry_days": default_expiry_days}
+    audit.record(tenant.id, actor, "tenant.settings", "tenant", tenant.id,
+                 {"before": before, "after": after})
+    return tenant

@@ -1,0 +1,95 @@
+"""One transaction per service call.
+
+`@transactional` makes a service function own its transaction: the outermost
+call begins it (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing
+half-way), commits on return and rolls back on any exception. Calls nested
+inside it join the same transaction, so a view or the idempotency wrapper can
+compose several services into one atomic unit.
+
+On PostgreSQL a deadlock or serialisation failure is retried from the start
+(a few times, with jitter): the services lock rows in a fixed order, so this is
+a safety net, not the mechanism.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from app.database import write_intent
+from app.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_depth: ContextVar[int] = ContextVar("uow_depth", default=0)
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+MAX_ATTEMPTS = 5
+
+
+def in_transaction() -> bool:
+    return _depth.get() > 0
+
+
+@contextmanager
+def atomic() -> Iterator[None]:
+    if _depth.get() > 0:
+        token = _depth.set(_depth.get() + 1)
+        try:
+            yield
+        finally:
+            _depth.reset(token)
+        return
+
+    session = db.session()
+    if session.in_transaction():
+        # A read the caller made before this write (loading the signed-in user,
+        # say): end it so the write starts a fresh, locking transaction.
+        session.commit()
+    depth_token = _depth.set(1)
+    intent_token = write_intent.set(True)
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        write_intent.reset(intent_token)
+        _depth.reset(depth_token)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in RETRYABLE_SQLSTATES:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+            return True
+    return False
+
+
+def transactional(fn: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        if _depth.get() > 0:
+            return fn(*args, **kwargs)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with atomic():
+                    return fn(*args, **kwargs)
+            except DBAPIError as exc:
+                if attempt >= MAX_ATTEMPTS or not is_retryable(exc):
+                    raise
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+
+    return wrapper

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.services import staff as staff_service
+from app.web.auth import bp
+from app.web.auth.forms import LoginForm
+from app.web.context import actor
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this host: never a redirect to somewhere else."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
+            or "\\" in target:
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        user = staff_service.authenticate(form.email.data, form.password.data, actor())
+        if user is not None:
+            login_user(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
+        error = _("Wrong email or password.")
+    return render_template("auth/login.html", form=form, error=error), 200 if not error else 401
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
