@@ -22,5 +22,8 @@ def register(app: Flask) -> None:
             return None
         return db.session.get(StaffUser, int(user_id))
 
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["get_locale"] = get_locale
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
