@@ -19,12 +19,12 @@ from typing import Any
 from collections.abc import Iterator
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, tuple_, update
 
 from app.extensions import db
 from app.models import Member, PointLot, PointTransaction
 from app.models.ledger import CATEGORIES, LotAllocation
-from app.services import audit, clock, levels, members, tenants
+from app.services import audit, bulk, clock, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import (
     ALREADY_REVERSED, INSUFFICIENT_POINTS, MEMBER_NOT_FOUND, NOT_FOUND, NOT_REVERSIBLE,
@@ -263,19 +263,39 @@ def _expire_lots(tenant_id: int, member: Row, due: list[Row], balance: int, now:
                  actor: Actor) -> int:
     """Turn what is left of each due lot into an `expire` entry; returns the new balance.
     The caller holds the member's lock."""
-    for lot in due:
-        balance -= lot.remaining
-        tx_id = _insert_tx(tenant_id=tenant_id, member_id=member.id, kind="expire",
-                           amount=-lot.remaining, balance_after=balance, category=lot.category,
-                           reason="", actor=actor, now=now)
-        db.session.execute(insert(_alloc).values(transaction_id=tx_id, lot_id=lot.id,
-                                                 amount=lot.remaining))
-    if due:
-        db.session.execute(
-            update(_lots).where(_lots.c.id == bindparam("lot_id")).values(remaining=0),
-            [{"lot_id": lot.id} for lot in due],
-        )
-    return balance
+    taken = _write_expiries([(tenant_id, member.id, balance, due)], now, actor)
+    return balance - taken.get(member.id, 0)
+
+
+def _write_expiries(groups: list[tuple[int, int, int, list[Row]]], now: datetime,
+                    actor: Actor) -> dict[int, int]:
+    """Expire due lots of several locked members: groups of (tenant id, member id,
+    balance, lots). A handful of statements whatever the number of lots (the expiry
+    job sends thousands through here). Returns the points taken per member; the
+    caller updates the member rows."""
+    params, lots, taken = [], [], {}
+    for tenant_id, member_id, balance, due in groups:
+        for lot in due:
+            balance -= lot.remaining
+            taken[member_id] = taken.get(member_id, 0) + lot.remaining
+            lots.append(lot)
+            params.append(dict(
+                tenant_id=tenant_id, member_id=member_id, kind="expire", amount=-lot.remaining,
+                balance_after=balance, category=lot.category, reason="", expires_at=None,
+                reverses_id=None, idempotency_key=None, request_id=actor.request_id,
+                actor_type=_ledger_actor_type(actor), actor_id=actor.id,
+                actor_label=(actor.label or "")[:254], created_at=now,
+            ))
+    if not params:
+        return taken
+    tx_ids = bulk.insert_rows(_tx, params, with_ids=True)
+    bulk.insert_rows(_alloc, [
+        {"transaction_id": tx_id, "lot_id": lot.id, "amount": lot.remaining}
+        for tx_id, lot in zip(tx_ids, lots, strict=True)
+    ])
+    db.session.execute(update(_lots).where(bulk.id_in(_lots.c.id, [lot.id for lot in lots]))
+                       .values(remaining=0))
+    return taken
 
 
 def _debit(tenant_id: int, actor: Actor, member: Row, *, amount: int, kind: str, category: str,
@@ -535,10 +555,8 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
             request_id=actor.request_id, actor_type=_ledger_actor_type(actor),
             actor_id=actor.id, actor_label=(actor.label or "")[:254], created_at=now,
         ))
-    tx_ids = db.session.execute(
-        insert(_tx).returning(_tx.c.id, sort_by_parameter_order=True), tx_params
-    ).scalars().all()
-    db.session.execute(insert(_lots), [
+    tx_ids = bulk.insert_rows(_tx, tx_params, with_ids=True)
+    bulk.insert_rows(_lots, [
         dict(tenant_id=tenant_id, member_id=p["member_id"], transaction_id=tx_id,
              amount=p["amount"], remaining=p["amount"], expires_at=p["expires_at"],
              created_at=now)
@@ -574,20 +592,22 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
 
 def expire_due(now: datetime | None = None, tenant_id: int | None = None,
                batch_size: int = 500, progress: Any = None) -> ExpiryReport:
-    """Expire every due lot, a batch of lots per transaction, so millions of due lots
-    never hold one long transaction. Safe to run twice at once: each batch locks its
-    members first and re-reads the lots, so a lot expires exactly once."""
+    """Expire every due lot, a batch of members per transaction, so millions of due
+    lots never hold one long transaction. Safe to run twice at once: each batch
+    locks its members first and re-reads their lots, so a lot expires exactly once."""
     now = now or clock.now()
     report = ExpiryReport()
+    members_seen: set[int] = set()
     after: tuple[datetime, int] | None = None
     while True:
+        # Find the next members with due lots (soonest first); the batch then takes
+        # every due lot of those members, so each member is touched once.
         query = select(_lots.c.id, _lots.c.expires_at, _lots.c.member_id).where(
             _lots.c.remaining > 0, _lots.c.expires_at.is_not(None), _lots.c.expires_at <= now)
         if tenant_id is not None:
             query = query.where(_lots.c.tenant_id == tenant_id)
         if after is not None:
-            query = query.where((_lots.c.expires_at > after[0])
-                                | ((_lots.c.expires_at == after[0]) & (_lots.c.id > after[1])))
+            query = query.where(tuple_(_lots.c.expires_at, _lots.c.id) > after)
         candidates = db.session.execute(
             query.order_by(_lots.c.expires_at, _lots.c.id).limit(batch_size)
         ).all()
@@ -595,47 +615,44 @@ def expire_due(now: datetime | None = None, tenant_id: int | None = None,
         if not candidates:
             break
         after = (candidates[-1].expires_at, candidates[-1].id)
-        lots, points, touched = _expire_batch(sorted({c.member_id for c in candidates}),
-                                              [c.id for c in candidates], now)
+        member_ids = sorted({c.member_id for c in candidates} - members_seen)
+        if not member_ids:
+            continue
+        lots, points, touched = _expire_batch(member_ids, now)
         report.lots += lots
         report.points += points
-        report.members += touched
+        members_seen.update(member_ids)
+        report.members += len(touched)
         if progress is not None:
             progress(report)
     return report
 
 
 @transactional
-def _expire_batch(member_ids: list[int], lot_ids: list[int], now: datetime) -> tuple[int, int, int]:
+def _expire_batch(member_ids: list[int], now: datetime) -> tuple[int, int, set[int]]:
     locked = db.session.execute(
-        select(_members).where(_members.c.id.in_(member_ids))
+        select(_members.c.id, _members.c.tenant_id, _members.c.total_points)
+        .where(bulk.id_in(_members.c.id, member_ids))
         .order_by(_members.c.id).with_for_update()
     ).all()
-    # Re-read under the locks: a concurrent run may have expired some already.
+    # Read the due lots under the locks: a concurrent run may have expired some already.
     lots = db.session.execute(
         select(_lots.c.id, _lots.c.member_id, _lots.c.remaining, _lots.c.expires_at,
                _tx.c.category)
         .join(_tx, _tx.c.id == _lots.c.transaction_id)
-        .where(_lots.c.id.in_(lot_ids), _lots.c.remaining > 0)
+        .where(bulk.id_in(_lots.c.member_id, member_ids), _lots.c.remaining > 0,
+               _lots.c.expires_at.is_not(None), _lots.c.expires_at <= now)
         .order_by(_lots.c.member_id, _lots.c.expires_at, _lots.c.id)
     ).all()
     by_member: dict[int, list[Row]] = {}
     for lot in lots:
         by_member.setdefault(lot.member_id, []).append(lot)
-    system = Actor.system("expiry")
-    total = 0
-    for member in locked:
-        due = by_member.get(member.id)
-        if not due:
-            continue
-        balance = _expire_lots(member.tenant_id, member, due, member.total_points, now, system)
-        taken = member.total_points - balance
-        total += taken
-        db.session.execute(
-            update(_members).where(_members.c.id == member.id)
-            .values(total_points=_members.c.total_points - taken, updated_at=now)
-        )
-    return len(lots), total, len(by_member)
+    groups = [(m.tenant_id, m.id, m.total_points, by_member[m.id])
+              for m in locked if m.id in by_member]
+    taken = _write_expiries(groups, now, Actor.system("expiry"))
+    bulk.add_to_column(_members, "total_points", {mid: -points for mid, points in taken.items()},
+                       updated_at=now)
+    return len(lots), sum(taken.values()), set(taken)
 
 
 def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_size: int = 20,

@@ -1,0 +1,68 @@
+"""Shared plumbing of the benchmarks: scratch databases, migrations, machine facts."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def database_url(name: str) -> str:
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def recreate_database(name: str, template: str | None = None) -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if template:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return database_url(name)
+
+
+def flask(url: str, *args: str, env: dict[str, str] | None = None,
+          capture: bool = True) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "DATABASE_URL": url, "RATELIMIT_ENABLED": "false", **(env or {})}
+    return subprocess.run([PYTHON, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT,
+                          env=full_env, check=True, text=True,
+                          capture_output=capture)
+
+
+def migrate(url: str) -> None:
+    flask(url, "db", "upgrade")
+
+
+def seed(url: str, *args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url}
+    result = subprocess.run([PYTHON, "-m", "bench.seed_large", *args], cwd=ROOT, env=env,
+                            check=True, text=True, stdout=subprocess.PIPE)
+    return result.stdout
+
+
+def machine() -> str:
+    return (f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, "
+            f"{platform.python_implementation()} {platform.python_version()}, "
+            f"PostgreSQL {pg_version()}")
+
+
+def pg_version() -> str:
+    with psycopg.connect(ADMIN_URL) as conn:
+        return conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+def report(title: str, rows: list[tuple[str, str]]) -> None:
+    print(f"\n## {title}  ({machine()})")
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"  {key:<{width}}  {value}")
+    sys.stdout.flush()
