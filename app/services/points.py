@@ -223,13 +223,19 @@ def earn(tenant_id: int, actor: Actor, *, user_id: Any, points_amount: Any, cate
 
 # --------------------------------------------------------------------------- debits
 
+def _lot_category() -> Any:
+    """The category of the credit a lot came from, looked up by primary key per lot
+    (a join lets the planner hash the whole ledger when a batch is large)."""
+    return (select(_tx.c.category).where(_tx.c.id == _lots.c.transaction_id)
+            .scalar_subquery().label("category"))
+
+
 def _open_lots(member_id: int) -> Iterator[Row]:
     """The member's lots with points left, soonest expiry first, never-expiring last,
     read in chunks so a member with thousands of lots costs what a debit needs."""
     chunk = 200
     base = (
-        select(_lots.c.id, _lots.c.remaining, _lots.c.expires_at, _tx.c.category)
-        .join(_tx, _tx.c.id == _lots.c.transaction_id)
+        select(_lots.c.id, _lots.c.remaining, _lots.c.expires_at, _lot_category())
         .where(_lots.c.member_id == member_id, _lots.c.remaining > 0)
     )
     last: tuple[datetime, int] | None = None
@@ -638,8 +644,7 @@ def _expire_batch(member_ids: list[int], now: datetime) -> tuple[int, int, set[i
     # Read the due lots under the locks: a concurrent run may have expired some already.
     lots = db.session.execute(
         select(_lots.c.id, _lots.c.member_id, _lots.c.remaining, _lots.c.expires_at,
-               _tx.c.category)
-        .join(_tx, _tx.c.id == _lots.c.transaction_id)
+               _lot_category())
         .where(bulk.id_in(_lots.c.member_id, member_ids), _lots.c.remaining > 0,
                _lots.c.expires_at.is_not(None), _lots.c.expires_at <= now)
         .order_by(_lots.c.member_id, _lots.c.expires_at, _lots.c.id)

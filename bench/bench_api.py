@@ -1,0 +1,106 @@
+"""API throughput: single earns and batch earns through the full API path under
+gunicorn (Procfile configuration), driven by wrk from a second process, side by
+side with pgbench's tpcb-like script on the same PostgreSQL at the same
+concurrency.
+
+    .venv/bin/python -m bench.bench_api --scale 0.01 --seconds 20
+    .venv/bin/python -m bench.bench_api --scale 1 --seconds 30     # 100k members, 2M tx
+
+Targets: earn requests/s ≥ 0.35 × pgbench tps; batch-earn ledger entries/s ≥ 5 ×
+single-earn requests/s; no errors; the ledger invariants hold after the runs.
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+
+from bench.common import ROOT, flask, migrate, recreate_database, report, seed
+from bench.server import access_token, gunicorn
+
+
+def run_wrk(base: str, script: str, seconds: int, connections: int, threads: int,
+            args: list[str]) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         "-s", str(ROOT / "bench" / "lua" / script), base, "--", *args],
+        text=True, capture_output=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    return {"rps": rps, "requests": total, "errors": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else "none",
+            "p99": p99.group(1) if p99 else "?"}
+
+
+def run_pgbench(seconds: int, clients: int, threads: int) -> float:
+    url = recreate_database("jifen_bench_pgbench")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds),
+                          url], text=True, capture_output=True, check=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.01)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the database of the last run instead of seeding again")
+    args = parser.parse_args()
+
+    db_name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
+    if args.reuse:
+        from bench.common import database_url
+        url = database_url(db_name)
+        creds = (ROOT / "bench" / "results" / f"{db_name}.creds").read_text().split()
+    else:
+        url = recreate_database(db_name)
+        migrate(url)
+        out = seed(url, "--slug", "bench", "--scale", str(args.scale))
+        creds = re.search(r"api client: (\S+) (\S+)", out).groups()
+        (ROOT / "bench" / "results" / f"{db_name}.creds").write_text(" ".join(creds))
+    members = max(1, int(100_000 * args.scale))
+    first = int(re.search(r"^(\d+)", _first_member(url)).group(1))
+
+    with gunicorn(url, args.workers) as server:
+        token = access_token(server["base"], *creds)
+        wrk_args = [token, str(members), "b", str(first)]
+        run_wrk(server["base"], "earn.lua", 3, args.connections, 2, wrk_args)  # warm up
+        earn = run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2, wrk_args)
+        batch = run_wrk(server["base"], "batch_earn.lua", args.seconds, args.connections, 2,
+                        [*wrk_args, str(args.batch_size)])
+    tps = run_pgbench(args.seconds, args.connections, 2)
+    try:
+        verdict = flask(url, "points", "verify").stdout.strip()
+    except subprocess.CalledProcessError as exc:
+        verdict = f"FAILED: {exc.stderr.strip()[-300:]}"
+    entries = batch["rps"] * args.batch_size
+    report(f"API throughput, scale {args.scale} ({members:,} members), "
+           f"{args.connections} connections, {args.workers} gunicorn workers", [
+        ("pgbench tpcb-like", f"{tps:,.0f} tps"),
+        ("earn", f"{earn['rps']:,.0f} req/s, p99 {earn['p99']}, {earn['requests']:,} requests, "
+                 f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),
+        ("earn / pgbench (target ≥ 0.35)", f"{earn['rps'] / tps:.2f}"),
+        ("batch-earn", f"{batch['rps']:,.1f} req/s × {args.batch_size} = {entries:,.0f} "
+                       f"entries/s, p99 {batch['p99']}, errors {batch['errors']}"),
+        ("batch entries / earn req (target ≥ 5)", f"{entries / earn['rps']:.1f}"),
+        ("ledger after", verdict),
+    ])
+
+
+def _first_member(url: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT MIN(id) FROM members WHERE user_id LIKE 'b%'").fetchone()
+    return str(row[0])
+
+
+if __name__ == "__main__":
+    main()
