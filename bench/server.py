@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 from cryptography.fernet import Fernet
 
