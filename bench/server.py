@@ -32,7 +32,7 @@ def gunicorn(url: str, workers: int, extra_env: dict[str, str] | None = None) ->
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(), **(extra_env or {}),
     }
     env.pop("REDIS_URL", None)
-    log = open(ROOT / "bench" / "results" / "gunicorn.log", "w")
+    log = open(ROOT / "bench" / "results" / "gunicorn.log", "w")  # noqa: SIM115 - outlives the block
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
