@@ -1,0 +1,1 @@
+from app.web.admin import bp  # noqa: F401

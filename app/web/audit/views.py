@@ -1,0 +1,1 @@
+from app.web.audit import bp  # noqa: F401

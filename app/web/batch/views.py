@@ -1,0 +1,1 @@
+from app.web.batch import bp  # noqa: F401

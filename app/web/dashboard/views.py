@@ -1,0 +1,1 @@
+from app.web.dashboard import bp  # noqa: F401

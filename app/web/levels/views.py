@@ -1,0 +1,1 @@
+from app.web.levels import bp  # noqa: F401

@@ -1,0 +1,1 @@
+from app.web.members import bp  # noqa: F401

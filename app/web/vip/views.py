@@ -1,0 +1,1 @@
+from app.web.vip import bp  # noqa: F401
