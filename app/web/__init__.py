@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -70,7 +70,11 @@ def register_templating(app: Flask) -> None:
             "category_label": lambda v: labels.label(labels.CATEGORIES, v),
             "role_label": lambda v: labels.label(labels.ROLES, v),
             "actor_label": lambda v: labels.label(labels.ACTOR_TYPES, v),
+            "resolution_label": lambda v: labels.label(labels.RESOLUTIONS, v),
+            "resolution_help": lambda v: labels.label(labels.RESOLUTION_HELP, v),
+            "permission_label": lambda v: labels.label(labels.PERMISSIONS, v),
             "LANGUAGES": labels.LANGUAGES,
+            "get_locale": get_locale,
         }
 
 

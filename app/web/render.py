@@ -67,3 +67,28 @@ def once(tenant_id: int, key: str | None, form: FlaskForm,
     fp = idempotency.fingerprint(request.method, request.path, submitted_fields(form))
     response = idempotency.run(tenant_id, key, fp, run)
     return response.body, response.replayed
+
+
+def business_message(exc: DomainError) -> str:
+    """The text a form shows for a refusal, with the numbers that explain it."""
+    from flask_babel import format_decimal
+    from flask_babel import gettext as _
+
+    if exc.code == "INSUFFICIENT_POINTS" and isinstance(exc.details, dict):
+        return _("Not enough points: %(available)s available, %(required)s needed "
+                 "(%(shortage)s short).",
+                 available=format_decimal(exc.details.get("available_points", 0)),
+                 required=format_decimal(exc.details.get("required_points", 0)),
+                 shortage=format_decimal(exc.details.get("shortage", 0)))
+    return exc.text()
+
+
+def refuse(form: FlaskForm, exc: DomainError) -> int:
+    """Show a service's refusal on the form; returns the status to answer with."""
+    if isinstance(exc, ValidationFailed) or exc.code == "VALIDATION_ERROR":
+        apply_errors(form, exc)
+        if not any(f.errors for f in form) and not form.form_errors:
+            form.form_errors.append(exc.text())
+    else:
+        form.form_errors.append(business_message(exc))
+    return exc.status if exc.status in (409, 422) else 422
