@@ -101,5 +101,5 @@ def balance(tenant_id: int, user_id: str) -> int:
     from app.extensions import db
     from app.services import members
 
-    db.session.expire_all()
+    db.session.rollback()  # end its read transaction: SQLite reads see a snapshot
     return members.get_profile(tenant_id, user_id).total_points
