@@ -103,3 +103,11 @@ def balance(tenant_id: int, user_id: str) -> int:
 
     db.session.rollback()  # end its read transaction: SQLite reads see a snapshot
     return members.get_profile(tenant_id, user_id).total_points
+
+
+def fresh() -> None:
+    """Forget what the test's own session read before the last request."""
+    from app.extensions import db
+
+    db.session.rollback()
+    db.session.expire_all()
