@@ -83,10 +83,7 @@ def check_access(people: dict[str, Portal], method: str, url: str, needed: str |
     """Every role of the tenant: 403 without the permission, anything else with it;
     the other tenant's owner: 404."""
     for who, portal in people.items():
-        if method == "GET":
-            response = portal.get(url)
-        else:
-            response = portal.post(url, data=data or {})
+        response = portal.get(url) if method == "GET" else portal.post(url, data=data or {})
         if who == "outsider":
             assert response.status_code == 404, (who, method, url, response.status_code)
         elif needed is None or needed in roles[who]:
