@@ -156,6 +156,21 @@ def make_staff(app):
 
 # --------------------------------------------------------------------------- portal
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """`make test` compiles the catalogues; a bare pytest run does it here."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
 @pytest.fixture
 def fast_passwords(monkeypatch):
     """Argon2 at its cheapest: these tests sign in a lot, and test nothing about hashing."""

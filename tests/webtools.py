@@ -55,8 +55,9 @@ class Portal:
             self.token = match.group(1) if match else None
         return self.token
 
-    def get(self, url: str, htmx: bool = False, **kwargs: Any) -> Any:
-        return self.client.get(url, headers=HTMX if htmx else None, **kwargs)
+    def get(self, url: str, htmx: bool = False, headers: dict | None = None, **kwargs: Any) -> Any:
+        return self.client.get(url, headers={**(HTMX if htmx else {}), **(headers or {})},
+                               **kwargs)
 
     def post(self, url: str, data: dict | None = None, htmx: bool = False, csrf: bool = True,
              **kwargs: Any) -> Any:
