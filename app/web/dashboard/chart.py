@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.services.dashboard import DayTotals
 
 WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 8, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 56, 28, 12, 28
 
 
 @dataclass(frozen=True)
