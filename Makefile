@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev migrate translations lint bench-help clean help
+.PHONY: run test install install-dev migrate translations messages lint bench-help clean help
 
 help:
 	@echo "make run    serve the portal on http://$(HOST):$(PORT) with demo data (SQLite)"
@@ -33,6 +33,14 @@ install-dev: $(VENV)/.installed-dev
 translations: $(VENV)/.installed
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/pybabel compile -q -d translations; fi
+
+# After changing user-facing text: extract it and merge it into both catalogues
+# (then translate the new entries of translations/zh_Hans_CN/LC_MESSAGES/messages.po).
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location \
+		--ignore-obsolete --width 100
 
 migrate: install translations
 	$(FLASK) db upgrade

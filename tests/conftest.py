@@ -152,3 +152,49 @@ def make_staff(app):
         return staff.create_or_add_role(tenant.id, SYSTEM, email=email or f"{role}@{tenant.slug}.test",
                                         role=role, password=PASSWORD)
     return make
+
+
+# --------------------------------------------------------------------------- portal
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations():
+    """`make test` compiles the catalogues; a bare pytest run does it here."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch):
+    """Argon2 at its cheapest: these tests sign in a lot, and test nothing about hashing."""
+    from argon2 import PasswordHasher
+
+    from app.services import crypto
+
+    monkeypatch.setattr(crypto, "_hasher", PasswordHasher(time_cost=1, memory_cost=8,
+                                                          parallelism=1))
+
+
+@pytest.fixture
+def people(app, tenant, other_tenant, make_staff, fast_passwords):
+    """Signed-in clients: the tenant's owner, admin, support and viewer, and an
+    outsider (the other tenant's owner)."""
+    from tests.webtools import Portal
+
+    result = {}
+    for role in ("owner", "admin", "support", "viewer"):
+        user = make_staff(tenant, role)
+        portal = Portal(app.test_client())
+        portal.login(user.email, PASSWORD)
+        result[role] = portal
+    outsider = make_staff(other_tenant, "owner")
+    result["outsider"] = Portal(app.test_client())
+    result["outsider"].login(outsider.email, PASSWORD)
+    return result

@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models. No business rules here: those live in app/services."""
 from app.models.audit import AuditLog
+from app.models.dashboard import DailyStat
 from app.models.integration import (
     ApiClient, IdempotencyRecord, RefreshToken, SystemSetting, TokenFamily,
 )
@@ -10,7 +11,7 @@ from app.models.tenant import Tenant
 from app.models.vip import MemberTag, VipTag
 
 __all__ = [
-    "ApiClient", "AuditLog", "CATEGORIES", "IdempotencyRecord", "KINDS", "Level",
+    "ApiClient", "AuditLog", "CATEGORIES", "DailyStat", "IdempotencyRecord", "KINDS", "Level",
     "LotAllocation", "Member", "MemberTag", "PointLot", "PointTransaction", "ROLES",
     "RefreshToken", "StaffMembership", "StaffUser", "SystemSetting", "Tenant", "TokenFamily",
     "VipTag",

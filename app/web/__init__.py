@@ -1,19 +1,34 @@
-"""The portal's HTML blueprints."""
+"""The portal's HTML blueprints, and what every page of theirs shares."""
 from __future__ import annotations
 
-from flask import Flask
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, g
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
 from app.models import StaffUser
+from app.web import labels
 
 
 def register(app: Flask) -> None:
     from app import request_context
+    from app.web.admin import bp as admin_bp
+    from app.web.audit import bp as audit_bp
     from app.web.auth import bp as auth_bp
+    from app.web.batch import bp as batch_bp
+    from app.web.levels import bp as levels_bp
+    from app.web.dashboard import bp as dashboard_bp
     from app.web.home import bp as home_bp
+    from app.web.members import bp as members_bp
+    from app.web.vip import bp as vip_bp
 
     request_context.register(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the sign-in page says what it needs to
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
@@ -22,8 +37,100 @@ def register(app: Flask) -> None:
             return None
         return db.session.get(StaffUser, int(user_id))
 
-    from flask_babel import get_locale
+    for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
+                      admin_bp, audit_bp, batch_bp):
+        app.register_blueprint(blueprint)
+    register_templating(app)
+    register_responses(app)
 
-    app.jinja_env.globals["get_locale"] = get_locale
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(home_bp)
+
+def register_templating(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.add_template_filter(_number, "num")
+    app.add_template_filter(_signed, "signed")
+    app.add_template_filter(_datetime, "dt")
+    app.add_template_filter(_date, "day")
+
+    @app.url_defaults
+    def _tenant_slug(endpoint: str, values: dict[str, Any]) -> None:
+        # Inside a tenant's page, url_for() fills the slug in by itself.
+        tenancy = g.get("tenancy")
+        if tenancy is not None and "slug" not in values \
+                and app.url_map.is_endpoint_expecting(endpoint, "slug"):
+            values["slug"] = tenancy.slug
+
+    @app.context_processor
+    def _portal_context() -> dict[str, Any]:
+        tenancy = g.get("tenancy")
+        return {
+            "tc": tenancy,
+            "can": (lambda p: tenancy is not None and tenancy.can(p)),
+            "my_roles": _my_roles,
+            "kind_label": lambda v: labels.label(labels.KINDS, v),
+            "category_label": lambda v: labels.label(labels.CATEGORIES, v),
+            "role_label": lambda v: labels.label(labels.ROLES, v),
+            "actor_label": lambda v: labels.label(labels.ACTOR_TYPES, v),
+            "resolution_label": lambda v: labels.label(labels.RESOLUTIONS, v),
+            "resolution_help": lambda v: labels.label(labels.RESOLUTION_HELP, v),
+            "permission_label": lambda v: labels.label(labels.PERMISSIONS, v),
+            "LANGUAGES": labels.LANGUAGES,
+            "get_locale": get_locale,
+        }
+
+
+def _my_roles() -> list:
+    """The signed-in user's tenants, for the header's switcher (one query, on demand)."""
+    from app.services import staff
+
+    if not current_user.is_authenticated:
+        return []
+    if "my_roles" not in g:
+        g.my_roles = staff.roles_of(current_user.id)
+    return g.my_roles
+
+
+def register_responses(app: Flask) -> None:
+    from app.envelope import error as envelope_error
+    from app.envelope import wants_envelope
+    from app.web.errors import render_error_page
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        if wants_envelope():
+            return envelope_error("BAD_REQUEST", {"reason": exc.description}, status=400)
+        return render_error_page(400, exc, csrf=True)
+
+    @app.after_request
+    def _portal_headers(response):
+        if wants_envelope():
+            return response
+        # A partial and its full page share a URL: caches must keep them apart.
+        response.vary.add("HX-Request")
+        if current_user and current_user.is_authenticated and \
+                response.mimetype in ("text/html", "text/csv"):
+            response.headers.setdefault("Cache-Control", "private, no-store")
+        return response
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value)
+
+
+def _signed(value: int | None) -> str:
+    if value is None:
+        return ""
+    text = format_decimal(abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+def _datetime(value: datetime | None, style: str = "medium") -> str:
+    return format_datetime(value, style) if value is not None else ""
+
+
+def _date(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_date(value, style)
+

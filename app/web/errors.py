@@ -1,8 +1,15 @@
-"""The portal's own error pages (403, 404, 429, 500, 503), in its layout."""
+"""The portal's own error pages (400, 403, 404, 429, 500, 503), in its layout.
+
+An htmx request gets only the message: the page's live region shows it where the
+person is (static/js/app.js), instead of a whole page swapped into a fragment.
+Never a stack trace.
+"""
 from __future__ import annotations
 
 from flask import render_template
 from flask_babel import gettext as _
+
+from app.web.render import is_partial
 
 TITLES = {
     400: (lambda: _("Bad request"), lambda: _("The request could not be understood.")),
@@ -18,7 +25,16 @@ TITLES = {
 }
 
 
-def render_error_page(status: int, exc: BaseException | None = None):
+def render_error_page(status: int, exc: BaseException | None = None, csrf: bool = False):
     title, message = TITLES.get(status, TITLES[500 if status >= 500 else 400])
-    return render_template("errors/error.html", status=status, title=title(),
-                           message=message()), status
+    text = _("This form has expired or was not sent from this site. Reload the page and try "
+             "again.") if csrf else message()
+    headers = {}
+    if status == 429:
+        retry = getattr(getattr(exc, "limit", None), "limit", None)
+        seconds = retry.get_expiry() if retry is not None else 60
+        headers["Retry-After"] = str(seconds)
+    if status == 503:
+        headers["Retry-After"] = "30"
+    template = "errors/_message.html" if is_partial() else "errors/error.html"
+    return render_template(template, status=status, title=title(), message=text), status, headers

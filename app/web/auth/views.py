@@ -1,14 +1,22 @@
+"""Sign-in, sign-out and the language choice.
+
+Failed sign-ins are audited by the service and limited here, per account and
+per address: only failures count, so a person who types the password right is
+never held up by their own earlier success.
+"""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from app.extensions import limiter
+from app.request_context import client_ip
 from app.services import staff as staff_service
 from app.web.auth import bp
-from app.web.auth.forms import LoginForm
+from app.web.auth.forms import LanguageForm, LoginForm
 from app.web.context import actor
 
 
@@ -18,15 +26,39 @@ def safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     return target
 
 
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _address_key() -> str:
+    return "login-ip:" + (client_ip() or "unknown")
+
+
+def _account_limit() -> str:
+    return current_app.config.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+
+
+def _address_limit() -> str:
+    return current_app.config.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed,
+               scope="login-account")
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed,
+               scope="login-ip")
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
+        return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -35,11 +67,22 @@ def login():
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         error = _("Wrong email or password.")
-    return render_template("auth/login.html", form=form, error=error), 200 if not error else 401
+    status = 401 if error else 422 if form.errors else 200
+    return render_template("auth/login.html", form=form, error=error), status
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
     logout_user()
+    flash(_("You have signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+@login_required
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        staff_service.set_locale(current_user.id, form.locale.data)
+    return redirect(safe_next(form.next.data) or url_for("home.index"))

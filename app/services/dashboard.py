@@ -1,0 +1,317 @@
+"""The dashboard's numbers, without scanning the ledger.
+
+Closed days are summed once into `dashboard_daily_stats` (the ledger is
+append-only and `created_at` is set at insertion, so a closed day never
+changes); only the open day is summed live, through the (tenant_id, created_at)
+index. A day counts as closed a little after midnight UTC (GRACE), so a
+transaction that began just before midnight and committed just after is not
+missed. Everything else reads small, indexed sets: members per tenant, open
+lots and tags due soon, the newest transactions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.models import DailyStat, Member, MemberTag, PointLot, PointTransaction, VipTag
+from app.models.dashboard import AMOUNT_COLUMNS
+from app.services import clock, levels
+from app.services.uow import transactional
+
+WINDOW_DAYS = 30
+GRACE = timedelta(minutes=10)
+EXPIRING_POINTS_DAYS = 30
+EXPIRING_TAGS_DAYS = 7
+LIST_LIMIT = 10
+
+_tx = PointTransaction.__table__
+_stats = DailyStat.__table__
+_members = Member.__table__
+_lots = PointLot.__table__
+_holdings = MemberTag.__table__
+
+
+@dataclass
+class Totals:
+    earned: int = 0
+    spent: int = 0
+    expired: int = 0
+    adjusted_in: int = 0
+    adjusted_out: int = 0
+    reversed_in: int = 0
+    reversed_out: int = 0
+    transactions: int = 0
+
+    @property
+    def issued(self) -> int:
+        """Points given to members: earns and positive adjustments."""
+        return self.earned + self.adjusted_in
+
+    @property
+    def net(self) -> int:
+        """The change of the tenant's liability over the period."""
+        return (self.earned + self.adjusted_in + self.reversed_in
+                - self.spent - self.expired - self.adjusted_out - self.reversed_out)
+
+    def add(self, other: Totals) -> None:
+        for name in AMOUNT_COLUMNS + ("transactions",):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class DayTotals:
+    day: date
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    level_name: str | None  # None: members below every level
+    min_points: int | None
+    members: int
+
+
+@dataclass(frozen=True)
+class ExpiringTag:
+    user_id: str
+    display_name: str
+    tag_name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpiringLot:
+    user_id: str
+    display_name: str
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RecentTransaction:
+    id: int
+    user_id: str
+    display_name: str
+    kind: str
+    points_amount: int
+    category: str
+    reason: str
+    actor_label: str
+    created_at: datetime
+
+
+@dataclass
+class Dashboard:
+    generated_at: datetime
+    members: int
+    outstanding: int
+    periods: dict[str, Totals]  # "today", "7d", "30d"
+    daily: list[DayTotals]  # WINDOW_DAYS days, oldest first
+    levels: list[LevelCount]
+    expiring_tags: list[ExpiringTag]
+    expiring_tags_count: int
+    expiring_points: int
+    expiring_points_members: int
+    expiring_lots: list[ExpiringLot]
+    latest: list[RecentTransaction] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- daily sums
+
+def _day_expr() -> Any:
+    """The UTC calendar day of a transaction, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("UTC", _tx.c.created_at))
+    return func.date(_tx.c.created_at)  # SQLite stores naive UTC text
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _sum_days(tenant_id: int, start: datetime, end: datetime | None) -> dict[date, Totals]:
+    """Sum the ledger from `start` (to `end`) by day, through the tenant/time index."""
+    positive = _tx.c.amount > 0
+    day = _day_expr().label("day")
+    query = (
+        select(day, _tx.c.kind, positive.label("positive"),
+               func.sum(_tx.c.amount).label("points"), func.count().label("n"))
+        .where(_tx.c.tenant_id == tenant_id, _tx.c.created_at >= start)
+        .group_by(day, _tx.c.kind, positive)
+    )
+    if end is not None:
+        query = query.where(_tx.c.created_at < end)
+    result: dict[date, Totals] = {}
+    for row in db.session.execute(query):
+        totals = result.setdefault(_as_date(row.day), Totals())
+        points = abs(int(row.points or 0))
+        column = {
+            ("earn", True): "earned", ("spend", False): "spent", ("expire", False): "expired",
+            ("adjust", True): "adjusted_in", ("adjust", False): "adjusted_out",
+            ("reversal", True): "reversed_in", ("reversal", False): "reversed_out",
+        }.get((row.kind, bool(row.positive)))
+        if column is not None:
+            setattr(totals, column, getattr(totals, column) + points)
+        totals.transactions += int(row.n)
+    return result
+
+
+def closed_through(now: datetime) -> date:
+    """The last day whose transactions can no longer change."""
+    return (now - GRACE).date() - timedelta(days=1)
+
+
+@transactional
+def roll_up(tenant_id: int, now: datetime | None = None) -> int:
+    """Sum the closed days of the window not summed yet; returns how many days.
+    Safe to run concurrently: a day already stored is left alone."""
+    now = now or clock.now()
+    through = closed_through(now)
+    first = now.date() - timedelta(days=WINDOW_DAYS)
+    last = db.session.execute(
+        select(func.max(_stats.c.day)).where(_stats.c.tenant_id == tenant_id)
+    ).scalar()
+    start = max(first, _as_date(last) + timedelta(days=1)) if last is not None else first
+    if start > through:
+        return 0
+    sums = _sum_days(tenant_id, _midnight(start), _midnight(through + timedelta(days=1)))
+    rows = []
+    day = start
+    while day <= through:
+        totals = sums.get(day, Totals())
+        rows.append({"tenant_id": tenant_id, "day": day, "computed_at": now,
+                     **{name: getattr(totals, name) for name in AMOUNT_COLUMNS},
+                     "transactions": totals.transactions})
+        day += timedelta(days=1)
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(insert(_stats).on_conflict_do_nothing(
+        index_elements=["tenant_id", "day"]), rows)
+    return len(rows)
+
+
+def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]:
+    """The window's days, oldest first: stored rows for closed days, live sums after."""
+    now = now or clock.now()
+    today = now.date()
+    first = today - timedelta(days=WINDOW_DAYS - 1)
+    through = closed_through(now)
+    by_day: dict[date, Totals] = {}
+    for row in db.session.execute(
+        select(_stats).where(_stats.c.tenant_id == tenant_id, _stats.c.day >= first,
+                             _stats.c.day <= through)
+    ):
+        by_day[_as_date(row.day)] = Totals(**{name: row._mapping[name]
+                                              for name in AMOUNT_COLUMNS + ("transactions",)})
+    live_start = max(first, through + timedelta(days=1))
+    by_day.update(_sum_days(tenant_id, _midnight(live_start), None))
+    return [DayTotals(first + timedelta(days=i), by_day.get(first + timedelta(days=i), Totals()))
+            for i in range(WINDOW_DAYS)]
+
+
+def _period(days: list[DayTotals], count: int) -> Totals:
+    total = Totals()
+    for entry in days[-count:]:
+        total.add(entry.totals)
+    return total
+
+
+# --------------------------------------------------------------------------- the page
+
+def build(tenant_id: int) -> Dashboard:
+    now = clock.now()
+    roll_up(tenant_id, now)
+    days = daily_totals(tenant_id, now)
+    count, outstanding = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(_members.c.total_points), 0))
+        .where(_members.c.tenant_id == tenant_id)
+    ).one()
+    soon_points, soon_members = db.session.execute(
+        select(func.coalesce(func.sum(_lots.c.remaining), 0),
+               func.count(func.distinct(_lots.c.member_id)))
+        .where(_lots.c.tenant_id == tenant_id, _lots.c.remaining > 0,
+               _lots.c.expires_at > now,
+               _lots.c.expires_at <= now + timedelta(days=EXPIRING_POINTS_DAYS))
+    ).one()
+    return Dashboard(
+        generated_at=now, members=int(count), outstanding=int(outstanding),
+        periods={"today": _period(days, 1), "7d": _period(days, 7),
+                 "30d": _period(days, WINDOW_DAYS)},
+        daily=days, levels=level_distribution(tenant_id),
+        expiring_tags=expiring_tags(tenant_id, now),
+        expiring_tags_count=_expiring_tags_count(tenant_id, now),
+        expiring_points=int(soon_points), expiring_points_members=int(soon_members),
+        expiring_lots=expiring_lots(tenant_id, now), latest=latest(tenant_id),
+    )
+
+
+def level_distribution(tenant_id: int) -> list[LevelCount]:
+    counts = dict(db.session.execute(
+        select(_members.c.level_id, func.count()).where(_members.c.tenant_id == tenant_id)
+        .group_by(_members.c.level_id)
+    ).all())
+    result = [LevelCount(lv.level_name, lv.min_points, int(counts.get(lv.id, 0)))
+              for lv in levels.list_levels(tenant_id)]
+    if counts.get(None):
+        result.insert(0, LevelCount(None, None, int(counts[None])))
+    return result
+
+
+def _open_tags_due(tenant_id: int, now: datetime) -> Any:
+    return (_holdings.c.tenant_id == tenant_id, _holdings.c.ended_at.is_(None),
+            _holdings.c.expires_at > now,
+            _holdings.c.expires_at <= now + timedelta(days=EXPIRING_TAGS_DAYS))
+
+
+def expiring_tags(tenant_id: int, now: datetime) -> list[ExpiringTag]:
+    rows = db.session.execute(
+        select(_members.c.user_id, _members.c.display_name, VipTag.tag_name,
+               _holdings.c.expires_at)
+        .join(_members, _members.c.id == _holdings.c.member_id)
+        .join(VipTag, VipTag.id == _holdings.c.tag_id)
+        .where(*_open_tags_due(tenant_id, now))
+        .order_by(_holdings.c.expires_at).limit(LIST_LIMIT)
+    ).all()
+    return [ExpiringTag(r.user_id, r.display_name or "", r.tag_name, r.expires_at) for r in rows]
+
+
+def _expiring_tags_count(tenant_id: int, now: datetime) -> int:
+    return int(db.session.execute(
+        select(func.count()).select_from(_holdings).where(*_open_tags_due(tenant_id, now))
+    ).scalar_one())
+
+
+def expiring_lots(tenant_id: int, now: datetime) -> list[ExpiringLot]:
+    rows = db.session.execute(
+        select(_members.c.user_id, _members.c.display_name, _lots.c.remaining,
+               _lots.c.expires_at)
+        .join(_members, _members.c.id == _lots.c.member_id)
+        .where(_lots.c.tenant_id == tenant_id, _lots.c.remaining > 0, _lots.c.expires_at > now,
+               _lots.c.expires_at <= now + timedelta(days=EXPIRING_POINTS_DAYS))
+        .order_by(_lots.c.expires_at, _lots.c.id).limit(LIST_LIMIT)
+    ).all()
+    return [ExpiringLot(r.user_id, r.display_name or "", int(r.remaining), r.expires_at)
+            for r in rows]
+
+
+def latest(tenant_id: int, limit: int = LIST_LIMIT) -> list[RecentTransaction]:
+    rows = db.session.execute(
+        select(_tx.c.id, _tx.c.kind, _tx.c.amount, _tx.c.category, _tx.c.reason,
+               _tx.c.actor_label, _tx.c.created_at, _members.c.user_id, _members.c.display_name)
+        .join(_members, _members.c.id == _tx.c.member_id)
+        .where(_tx.c.tenant_id == tenant_id)
+        .order_by(_tx.c.created_at.desc(), _tx.c.id.desc()).limit(limit)
+    ).all()
+    return [RecentTransaction(r.id, r.user_id, r.display_name or "", r.kind, int(r.amount),
+                              r.category, r.reason or "", r.actor_label or "", r.created_at)
+            for r in rows]

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
+)
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.models import ROLES
+from app.services.permissions import POINT_PERMISSIONS
+from app.web import labels
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(r, labels.label(labels.ROLES, r)) for r in ROLES]
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(_l("Programme name"))
+    max_points_per_operation = IntegerField(_l("Maximum points per operation"),
+                                            validators=[InputRequired()])
+    default_expiry_days = IntegerField(_l("Earned points expire after (days)"),
+                                       validators=[Optional()],
+                                       description=_l("Leave empty: points never expire."))
+
+
+class StaffForm(FlaskForm):
+    email = EmailField(_l("Email"))
+    display_name = StringField(_l("Name"), validators=[Optional()])
+    role = SelectField(_l("Role"), choices=role_choices)
+    password = PasswordField(_l("Password"), validators=[Optional()],
+                             description=_l("Only for a new account: at least 8 characters. "
+                                            "An existing account keeps its password."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class ApiClientForm(FlaskForm):
+    name = StringField(_l("Name"))
+    permissions = SelectMultipleField(
+        _l("Permissions"), choices=lambda: [(p, labels.label(labels.PERMISSIONS, p))
+                                            for p in POINT_PERMISSIONS],
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    rate_limit = StringField(_l("Rate limit (optional)"), validators=[Optional()],
+                             description=_l("e.g. 20000/hour; empty: the default limit."))
+
+
+class ButtonForm(FlaskForm):
+    """A POST with nothing but its CSRF token (revoke, deactivate)."""

@@ -1,0 +1,38 @@
+"""Tenant settings (can_manage_points); staff and API clients (owner) live beside."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.services import tenants
+from app.services.errors import DomainError
+from app.services.permissions import MANAGE
+from app.web.admin import bp
+from app.web.admin.forms import SettingsForm
+from app.web.context import actor
+from app.web.render import refuse
+from app.web.tenancy import TenantContext, tenant_view
+
+
+@bp.route("/t/<slug>/settings", methods=["GET", "POST"])
+@tenant_view(MANAGE)
+def settings(tc: TenantContext):
+    form = SettingsForm(obj=tc.tenant)
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                tenants.update_settings(
+                    tc.tenant.id, actor(), name=form.name.data,
+                    max_points_per_operation=form.max_points_per_operation.data,
+                    default_expiry_days=form.default_expiry_days.data)
+            except DomainError as exc:
+                status = refuse(form, exc)
+            else:
+                flash(_("Settings saved."))
+                return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), status
+
+
+from app.web.admin import api_client_views, staff_views  # noqa: E402,F401

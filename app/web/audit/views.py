@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, time, timedelta
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, StringField
+from wtforms.validators import Optional
+
+from app.services import audit_search
+from app.services.errors import ValidationFailed
+from app.services.members import Page
+from app.services.permissions import MANAGE
+from app.web.audit import bp
+from app.web.render import apply_errors, page
+from app.web.tenancy import TenantContext, tenant_view
+
+TARGET_TYPES = ("member", "transaction", "batch", "vip_tag", "level", "staff", "api_client",
+                "tenant")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    actor = StringField(_l("Actor"), validators=[Optional()])
+    action = StringField(_l("Action"), validators=[Optional()])
+    target_type = SelectField(_l("Target type"), validate_choice=False,
+                              choices=lambda: [("", _l("Any"))] + [(t, t) for t in TARGET_TYPES])
+    target_id = StringField(_l("Target id"), validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To (inclusive)"), validators=[Optional()])
+    cursor = HiddenField()
+
+
+def _midnight(day) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@bp.route("/t/<slug>/audit/")
+@tenant_view(MANAGE)
+def index(tc: TenantContext):
+    form = AuditFilterForm(request.args)
+    result = Page([], None, 50)
+    status = 200
+    if form.validate():
+        try:
+            result = audit_search.search(
+                tc.tenant.id, actor=form.actor.data, action=form.action.data,
+                target_type=form.target_type.data or None, target_id=form.target_id.data,
+                since=_midnight(form.date_from.data) if form.date_from.data else None,
+                until=_midnight(form.date_to.data + timedelta(days=1))
+                if form.date_to.data else None,
+                cursor=form.cursor.data or None)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+            status = 422
+    else:
+        status = 422
+    args = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    return page("audit/index.html", "audit/_rows.html", status, form=form, result=result,
+                args=args, actions=audit_search.KNOWN_ACTIONS, as_json=_as_json,
+                first_page=not form.cursor.data)
+
+
+def _as_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True, default=str)

@@ -1,0 +1,78 @@
+"""Levels (tiers): list, create, edit, delete."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from app.services import levels
+from app.services.errors import DomainError
+from app.services.permissions import MANAGE
+from app.web.context import actor
+from app.web.levels import bp
+from app.web.render import page, refuse
+from app.web.tenancy import TenantContext, tenant_view
+
+
+class LevelForm(FlaskForm):
+    level_name = StringField(_l("Name"))
+    min_points = IntegerField(_l("Lifetime points needed"), validators=[InputRequired()])
+    benefits = TextAreaField(_l("Benefits"))
+
+
+def _save(tc: TenantContext, form: LevelForm, level_id: int | None = None) -> int:
+    """Create or update through the service; returns the status to answer with."""
+    if not form.validate():
+        return 422
+    data = {"level_name": form.level_name.data, "min_points": form.min_points.data,
+            "benefits": form.benefits.data or ""}
+    try:
+        if level_id is None:
+            levels.create(tc.tenant.id, actor(), **data)
+        else:
+            levels.update_level(tc.tenant.id, actor(), level_id, **data)
+    except DomainError as exc:
+        return refuse(form, exc)
+    return 0
+
+
+@bp.route("/t/<slug>/levels/", methods=["GET", "POST"])
+@tenant_view(MANAGE)
+def index(tc: TenantContext):
+    form = LevelForm()
+    status = 200
+    if form.is_submitted():
+        status = _save(tc, form)
+        if not status:
+            flash(_("Level %(name)s created.", name=form.level_name.data))
+            return redirect(url_for("levels.index"))
+    return page("levels/index.html", "levels/_table.html", status, form=form,
+                levels=levels.list_levels_uncached(tc.tenant.id))
+
+
+@bp.route("/t/<slug>/levels/<int:level_id>/edit", methods=["GET", "POST"])
+@tenant_view(MANAGE)
+def edit(tc: TenantContext, level_id: int):
+    level = levels.get(tc.tenant.id, level_id)
+    form = LevelForm(obj=level)
+    status = 200
+    if form.is_submitted():
+        status = _save(tc, form, level_id)
+        if not status:
+            flash(_("Level %(name)s saved.", name=form.level_name.data))
+            return redirect(url_for("levels.index"))
+    return render_template("levels/edit.html", form=form, level=level), status
+
+
+@bp.route("/t/<slug>/levels/<int:level_id>/delete", methods=["POST"])
+@tenant_view(MANAGE)
+def delete(tc: TenantContext, level_id: int):
+    level = levels.get(tc.tenant.id, level_id)
+    name = level.level_name
+    levels.delete(tc.tenant.id, actor(), level_id)
+    flash(_("Level %(name)s deleted; its members moved to the level their points reach.",
+            name=name))
+    return redirect(url_for("levels.index"))

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("members", __name__)
+
+from app.web.members import views  # noqa: E402,F401

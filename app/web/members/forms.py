@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional
+
+from app.models.ledger import CATEGORIES, KINDS
+from app.web import labels
+from app.web.render import new_key
+
+
+def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
+    choices = [(c, labels.label(labels.CATEGORIES, c)) for c in CATEGORIES]
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+class KeyedForm(FlaskForm):
+    """A write form with a one-time key: a double submit makes one change."""
+
+    idempotency_key = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.idempotency_key.data:
+            self.idempotency_key.data = new_key()
+
+
+class EarnForm(KeyedForm):
+    points_amount = IntegerField(_l("Points"), validators=[InputRequired()])
+    category = SelectField(_l("Category"), choices=category_choices)
+    reason = TextAreaField(_l("Reason"), validators=[Optional()])
+
+
+class SpendForm(EarnForm):
+    pass
+
+
+class AdjustForm(KeyedForm):
+    points_amount = IntegerField(_l("Points (negative to take away)"),
+                                 validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"))
+
+
+class ReverseForm(KeyedForm):
+    reason = TextAreaField(_l("Reason for the reversal"))
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Search"), validators=[Optional()])
+    level = SelectField(_l("Level"), choices=[], validate_choice=False)
+    tag = SelectField(_l("VIP tag"), choices=[], validate_choice=False)
+    cursor = HiddenField()
+
+
+class HistoryFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    kind = SelectField(_l("Kind"), validate_choice=False, choices=lambda: [
+        ("", _l("All kinds"))] + [(k, labels.label(labels.KINDS, k)) for k in KINDS])
+    category = SelectField(_l("Category"), validate_choice=False,
+                           choices=lambda: category_choices(str(_l("All categories"))))
+    cursor = HiddenField()

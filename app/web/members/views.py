@@ -1,0 +1,148 @@
+"""Members: the searchable list, its CSV export, and a member's page."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, render_template, request, stream_with_context
+from flask_babel import gettext as _
+
+from app.services import levels, members, points, transactions, vip
+from app.services.errors import ValidationFailed
+from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
+from app.web.members import bp
+from app.web.members.forms import (
+    AdjustForm, EarnForm, HistoryFilterForm, SearchForm, SpendForm,
+)
+from app.web.render import is_partial
+from app.web.tenancy import TenantContext, tenant_view
+
+PAGE_SIZE = 25
+EXPORT_PAGE = 100
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def _search_form(tc: TenantContext) -> SearchForm:
+    form = SearchForm(request.args)
+    form.level.choices = [("", _("All levels"))] + [
+        (str(lv.id), lv.level_name) for lv in levels.list_levels(tc.tenant.id)]
+    form.tag.choices = [("", _("All tags"))] + [
+        (str(t.id), t.tag_name) for t in vip.list_tags(tc.tenant.id, include_inactive=True)]
+    return form
+
+
+def _filters(form: SearchForm) -> dict[str, Any]:
+    return {"q": (form.q.data or "").strip() or None, "level_id": _int_or_none(form.level.data),
+            "tag_id": _int_or_none(form.tag.data)}
+
+
+@bp.route("/t/<slug>/members/")
+@tenant_view(VIEW)
+def index(tc: TenantContext):
+    form = _search_form(tc)
+    filters = _filters(form)
+    error = None
+    try:
+        page = members.search(tc.tenant.id, cursor=form.cursor.data or None,
+                              page_size=PAGE_SIZE, **filters)
+    except ValidationFailed as exc:  # a hand-edited cursor
+        page, error = members.Page([], None, PAGE_SIZE), exc.text()
+    args = {k: v for k, v in (("q", form.q.data), ("level", form.level.data),
+                              ("tag", form.tag.data)) if v}
+    context = dict(form=form, page=page, args=args, error=error,
+                   first_page=not form.cursor.data)
+    if is_partial():
+        return render_template("members/_rows.html", **context)
+    return render_template("members/index.html", **context)
+
+
+def _csv_safe(value: Any) -> Any:
+    """A spreadsheet runs cells starting with = + - @ as formulas: quote them."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.route("/t/<slug>/members/export.csv")
+@tenant_view(VIEW)
+def export(tc: TenantContext):
+    filters = _filters(_search_form(tc))
+    tenant_id = tc.tenant.id
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["user_id", "display_name", "email", "phone", "total_points",
+                         "lifetime_points", "level", "tags", "points_enabled", "created_at"])
+        cursor = None
+        while True:
+            page = members.search(tenant_id, cursor=cursor, page_size=EXPORT_PAGE, **filters)
+            for p in page.items:
+                writer.writerow([_csv_safe(v) for v in (
+                    p.user_id, p.display_name, p.email or "", p.phone or "", p.total_points,
+                    p.lifetime_points, p.level.level_name if p.level else "",
+                    ";".join(t.tag_name for t in p.tags), "yes" if p.is_points_enabled else "no",
+                    p.created_at.isoformat() if p.created_at else "")])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+
+    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{tc.slug}-members.csv"'})
+
+
+# --------------------------------------------------------------------------- one member
+
+def history_page(tc: TenantContext, user_id: str, form: HistoryFilterForm | None = None):
+    """One page of a member's history, and which of its entries were reversed."""
+    form = form or HistoryFilterForm(request.args)
+    try:
+        page = points.history(tc.tenant.id, user_id, cursor=form.cursor.data or None,
+                              page_size=PAGE_SIZE, kind=form.kind.data or None,
+                              category=form.category.data or None)
+    except ValidationFailed:
+        page = points.history(tc.tenant.id, user_id, page_size=PAGE_SIZE)
+    reversed_ = transactions.reversed_ids(tc.tenant.id, [t.id for t in page.items])
+    return form, page, reversed_
+
+
+def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, Any]:
+    """Everything the member page shows; `forms` replaces a fresh form by one being
+    corrected."""
+    from app.web.vip.forms import grant_form
+
+    profile = members.get_profile(tc.tenant.id, user_id)
+    history_form, page, reversed_ = history_page(tc, user_id)
+    fresh: dict[str, Any] = {}
+    if tc.can(EARN):
+        fresh["earn"] = EarnForm(formdata=None)
+    if tc.can(SPEND):
+        fresh["spend"] = SpendForm(formdata=None)
+    if tc.can(ADJUST):
+        fresh["adjust"] = AdjustForm(formdata=None)
+    fresh.update({k: v for k, v in forms.items() if k in fresh})
+    grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
+    return dict(profile=profile, history_form=history_form, page=page, reversed_ids=reversed_,
+                forms=fresh, vip_form=grant, vip_partial=forms.get("vip_partial"),
+                vip_context=forms.get("vip_context", {}))
+
+
+@bp.route("/t/<slug>/members/<user_id>/")
+@tenant_view(VIEW)
+def show(tc: TenantContext, user_id: str):
+    if is_partial():  # history paging and filters
+        members.find(tc.tenant.id, user_id)
+        form, page, reversed_ = history_page(tc, user_id)
+        return render_template("members/_history_rows.html", page=page,
+                               reversed_ids=reversed_, history_form=form, user_id=user_id)
+    return render_template("members/show.html", **member_context(tc, user_id))
+
+from app.web.members import points_views  # noqa: E402,F401

@@ -1,0 +1,65 @@
+"""The one place that decides who may see a tenant's page.
+
+Every view under `/t/<slug>/` is wrapped in `tenant_view(...)`: it resolves the
+slug to a tenant and the signed-in staff user's role there. A tenant the user
+has no active role in is a 404 (its existence is not revealed); a permission the
+role lacks is a 403. Objects inside the tenant are then loaded through the
+services' tenant-scoped loaders, which answer NOT_FOUND for another tenant's ids.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, g
+from flask_login import current_user, login_required
+
+from app.models import Tenant
+from app.services import permissions, staff, tenants
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant: Tenant
+    role: str
+    permissions: frozenset[str]
+
+    @property
+    def slug(self) -> str:
+        return self.tenant.slug
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+
+def load(slug: str) -> TenantContext:
+    tenant = tenants.get_by_slug(slug)
+    role = staff.role_in(current_user.id, tenant.id) if tenant is not None else None
+    if tenant is None or role is None:
+        abort(404)
+    return TenantContext(tenant, role, permissions.for_role(role))
+
+
+def current() -> TenantContext | None:
+    return g.get("tenancy")
+
+
+def tenant_view(*needed: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a view of `/t/<slug>/...`: the view receives the TenantContext
+    in place of the slug."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def wrapper(slug: str, **kwargs: Any) -> Any:
+            context = load(slug)
+            g.tenancy = context
+            if any(not context.can(p) for p in needed):
+                abort(403)
+            return view(context, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,54 @@
+/* The portal's only script (the CSP allows no inline code). htmx does the
+   swapping; this file reports failed htmx requests where the person is looking,
+   instead of letting an error page land inside a fragment. */
+(function () {
+  "use strict";
+
+  function liveRegion() {
+    return document.getElementById("live-status");
+  }
+
+  function announce(text) {
+    var region = liveRegion();
+    if (!region) { return; }
+    region.textContent = "";
+    region.classList.add("shown");
+    // A fresh text node after clearing makes screen readers announce a repeat too.
+    window.setTimeout(function () { region.textContent = text; }, 30);
+  }
+
+  function messageFrom(xhr) {
+    var region = liveRegion();
+    var fallback = region ? region.getAttribute("data-msg-default") : "Error";
+    if (!xhr || !xhr.responseText) { return fallback; }
+    try {
+      // DOMParser never runs scripts: the text is read, not inserted.
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var el = doc.querySelector("[data-error-message]");
+      if (el && el.textContent.trim()) { return el.textContent.trim(); }
+    } catch (e) { /* fall back below */ }
+    return fallback;
+  }
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    announce(messageFrom(evt.detail.xhr));
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    var region = liveRegion();
+    announce(region ? region.getAttribute("data-msg-network") : "Network error");
+  });
+
+  document.addEventListener("htmx:beforeRequest", function () {
+    var region = liveRegion();
+    if (region) { region.textContent = ""; region.classList.remove("shown"); }
+  });
+
+  // After a swap that replaced a form, keep keyboard focus where the result is.
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail.target;
+    if (!target || !target.querySelector) { return; }
+    var focus = target.querySelector("[data-autofocus]");
+    if (focus) { focus.focus(); }
+  });
+}());

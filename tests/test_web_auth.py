@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from app.config import TestingConfig as _TestingConfig
+from app.extensions import db
+from app.models import AuditLog
+from app.web.auth.views import safe_next
+from tests.conftest import PASSWORD
+from tests.webtools import CSRF_RE, Portal, text
+
+
+@pytest.fixture
+def owner(tenant, make_staff, fast_passwords):
+    return make_staff(tenant, "owner")
+
+
+def test_it_signs_in_and_out(app, owner):
+    portal = Portal(app.test_client())
+    response = portal.login(owner.email, PASSWORD)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert portal.post("/logout", csrf=False).status_code == 400  # CSRF on sign-out too
+    assert portal.post("/logout").status_code == 302
+    assert portal.get("/t/acme/").status_code == 302
+
+
+def test_a_wrong_password_is_refused_and_audited(app, owner, tenant):
+    portal = Portal(app.test_client())
+    response = portal.login(owner.email, "not the password")
+    assert response.status_code == 401 and "Wrong email or password." in text(response)
+    actions = db.session.execute(select(AuditLog.action).where(
+        AuditLog.tenant_id == tenant.id)).scalars().all()
+    assert "auth.login_failed" in actions
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/t/acme/members/", "/t/acme/members/"), ("https://evil.example/", None),
+    ("//evil.example/x", None), ("/\\evil", None), ("javascript:alert(1)", None)])
+def test_next_stays_on_this_host(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_next_is_followed_after_sign_in(app, owner):
+    client = app.test_client()
+    page = client.get("/login?next=/t/acme/members/")
+    token = CSRF_RE.search(text(page)).group(1)
+    response = client.post("/login?next=/t/acme/members/", data={
+        "email": owner.email, "password": PASSWORD, "csrf_token": token})
+    assert response.headers["Location"].endswith("/t/acme/members/")
+
+
+def test_failed_sign_ins_are_limited_per_account(database_url, tenant, make_staff, fast_passwords):
+    user = make_staff(tenant, "owner")
+    config = _TestingConfig(database_url)
+    config.RATELIMIT_ENABLED = True
+    config.LOGIN_LIMIT_PER_ACCOUNT = "3 per 15 minutes"
+    limited = create_app(config)
+    portal = Portal(limited.test_client())
+    statuses = [portal.login(user.email, "wrong").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    blocked = portal.login(user.email, PASSWORD)
+    assert blocked.status_code == 429 and "Retry-After" in blocked.headers
+    assert "Slow down" in text(blocked) and "<html" in text(blocked)
+    other = make_staff(tenant, "viewer")
+    assert portal.login(other.email, PASSWORD).status_code == 302
+
+
+def test_the_language_choice_is_saved_on_the_account(app, owner):
+    portal = Portal(app.test_client())
+    portal.login(owner.email, PASSWORD)
+    assert portal.post("/language", {"locale": "zh_Hans_CN", "next": "/t/acme/"}).status_code == 302
+    db.session.expire_all()
+    db.session.rollback()
+    assert db.session.get(type(owner), owner.id).locale == "zh_Hans_CN"
+    assert portal.post("/language", {"locale": "fr"}).status_code == 302
