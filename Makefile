@@ -32,7 +32,7 @@ install-dev: $(VENV)/.installed-dev
 
 translations: $(VENV)/.installed
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -q -d translations; fi
+		$(BIN)/pybabel -q compile -d translations; fi
 
 # After changing user-facing text: extract it and merge it into both catalogues
 # (then translate the new entries of translations/zh_Hans_CN/LC_MESSAGES/messages.po).
