@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 from collections.abc import Iterable
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess,
 )
@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from app import envelope
 from app.extensions import db, limiter
+from app.ops.request_log import request_started
 from app.services import clock
 from app.services.crypto import constant_time_equals
 
@@ -69,7 +70,7 @@ def points_operation_for(method: str, rule: str | None) -> str | None:
 
 
 def observe(response: Response) -> None:
-    started = g.get("request_started")
+    started = request_started()
     rule = request.url_rule.rule if request.url_rule else UNMATCHED
     REQUESTS.labels(method=request.method, endpoint=rule, status=str(response.status_code)).inc()
     if started is not None:

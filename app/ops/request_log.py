@@ -77,8 +77,23 @@ def tenant_label() -> str | None:
     return str(slug) if slug else None
 
 
+STARTED = "jifen.request_started"
+
+
 def request_started() -> float | None:
-    return g.get("request_started")
+    return request.environ.get(STARTED)
+
+
+class StampStart:
+    """Note when the request arrived, before any hook (CSRF, rate limits,
+    maintenance) can answer it, so every response gets its duration."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ[STARTED] = time.perf_counter()
+        return self.app(environ, start_response)
 
 
 def register(app: Flask) -> None:
@@ -87,9 +102,7 @@ def register(app: Flask) -> None:
         if not any(isinstance(f, RedactSecrets) for f in handler.filters):
             handler.addFilter(RedactSecrets())
 
-    @app.before_request
-    def _start_timer() -> None:
-        g.request_started = time.perf_counter()
+    app.wsgi_app = StampStart(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.after_request
     def _log_request(response: Response) -> Response:
