@@ -163,8 +163,7 @@ def scrape():
             return envelope.error("AUTHENTICATION_REQUIRED", {}, status=401,
                                   headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
     body = exposition(current_app._get_current_object())  # type: ignore[attr-defined]
-    return Response(body, mimetype=CONTENT_TYPE_LATEST.split(";")[0],
-                    headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+    return Response(body, content_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
 def register(app: Flask) -> None:
