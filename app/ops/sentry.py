@@ -95,7 +95,7 @@ def register(app: Flask) -> None:
         release=app.config.get("SENTRY_RELEASE"),
         traces_sample_rate=float(app.config.get("SENTRY_TRACES_SAMPLE_RATE") or 0.0),
         sample_rate=1.0,
-        send_default_pii=False,
+        # send_default_pii stays at its default (off): no IPs, cookies or user fields.
         include_local_variables=False,
         max_request_body_size="never",
         integrations=[FlaskIntegration(), SqlalchemyIntegration(), RedisIntegration(),
