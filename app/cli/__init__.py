@@ -159,3 +159,11 @@ def register(app: Flask) -> None:
     for group in (tenant_cli, staff_cli, api_client_cli, points_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo)
+    register_operations(app)
+
+
+def register_operations(app: Flask) -> None:
+    from app.cli import backup, keys, maintenance
+
+    for module in (backup, keys, maintenance):
+        app.cli.add_command(module.cli)

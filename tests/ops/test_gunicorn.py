@@ -37,8 +37,8 @@ def gunicorn_server(database_url, tmp_path):
            "WEB_CONCURRENCY": "2", "BIND": f"127.0.0.1:{port}",
            "PROMETHEUS_MULTIPROC_DIR": str(multiproc), "GUNICORN_TIMEOUT": "20"}
     env.pop("SENTRY_DSN", None)
-    stdout = open(tmp_path / "stdout.log", "wb")
-    stderr = open(tmp_path / "stderr.log", "wb")
+    stdout = open(tmp_path / "stdout.log", "wb")  # noqa: SIM115 - open for the server's lifetime
+    stderr = open(tmp_path / "stderr.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, stdout=stdout, stderr=stderr)
