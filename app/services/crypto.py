@@ -48,6 +48,17 @@ def decrypt_strict(token: str | None) -> str | None:
     return _fernet(_keys()).decrypt(token.encode()).decode()
 
 
+def is_current(token: str | None) -> bool:
+    """Encrypted under the newest key already (or empty)."""
+    if not token:
+        return True
+    try:
+        Fernet(_keys()[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(token: str | None) -> str | None:
     """Re-encrypt under the newest key."""
     if not token:

@@ -58,8 +58,12 @@ def _rotate_batch(ids: list[int], report: RotationReport) -> None:
         report.members += 1
         try:
             email = crypto.decrypt_strict(row.email_encrypted)
-            new_email = crypto.rotate(row.email_encrypted)
-            new_phone = crypto.rotate(row.phone_encrypted)
+            # Fernet tokens differ on every encryption: rewrite only what the newest
+            # key cannot read, so a second run changes nothing.
+            new_email = row.email_encrypted if crypto.is_current(row.email_encrypted) \
+                else crypto.rotate(row.email_encrypted)
+            new_phone = row.phone_encrypted if crypto.is_current(row.phone_encrypted) \
+                else crypto.rotate(row.phone_encrypted)
         except InvalidToken:
             report.unreadable += 1
             continue
