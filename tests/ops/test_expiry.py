@@ -67,7 +67,7 @@ def test_two_concurrent_runs_expire_every_due_lot_exactly_once(app, database_url
 
     runs = [run_expire(database_url, "--batch-size", "5", "--progress") for _ in range(2)]
     outputs = [run.communicate(timeout=240) for run in runs]
-    for run, (out, err) in zip(runs, outputs, strict=True):
+    for run, (_out, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err[-2000:]
 
     reported = [re.search(r"expired (\d+) lots \((\d+) points\)", out) for out, _ in outputs]
