@@ -89,7 +89,10 @@ def test_it_is_unhealthy_within_3_seconds_when_the_database_hangs(make_app, hung
         response = client.get("/core/health/")
         assert time.monotonic() - started < 3
         assert response.status_code == 503
-        assert response.get_json()["checks"]["database"] == {"status": "error", "error": "timeout"}
+        database = response.get_json()["checks"]["database"]
+        # Our deadline and the driver's own connect timeout race; either way, in time.
+        assert database["status"] == "error"
+        assert database["error"] in ("timeout", "OperationalError")
 
 
 def test_it_is_degraded_when_the_disk_is_nearly_full(make_app, database_url):
