@@ -22,19 +22,21 @@ OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout"}
 
 def window_now() -> service.Window | None:
     """The active window, read at most every MAINTENANCE_CACHE_SECONDS per process.
-    If the database cannot be read the request goes on (and meets the outage
-    itself): a maintenance check must never be what fails."""
+
+    If the database cannot be read, the last window read stands (maintenance
+    often takes the database down: the API keeps saying so) and the next try
+    waits a TTL too, so an outage does not cost every request an extra connect.
+    A maintenance check must never be what fails a request."""
     ttl = float(current_app.config.get("MAINTENANCE_CACHE_SECONDS", 5.0))
     memo = current_app.extensions.setdefault("jifen.maintenance", {"at": None, "window": None})
     if memo["at"] is None or time.monotonic() - memo["at"] >= ttl:
+        memo["at"] = time.monotonic()
         try:
             memo["window"] = service.stored()
             db.session.commit()  # end the read transaction; views start their own
         except SQLAlchemyError:
             db.session.rollback()
-            log.warning("maintenance window unreadable")
-            return None
-        memo["at"] = time.monotonic()
+            log.warning("maintenance window unreadable; keeping the last one read")
     window = memo["window"]
     return window if window is not None and window.is_active(clock.now()) else None
 

@@ -128,3 +128,19 @@ def test_an_unreadable_database_never_makes_the_gate_fail(make_app):
     down = make_app(app_config.TestingConfig(f"postgresql+psycopg://x@127.0.0.1:{free_port()}/x"))
     with down.test_request_context("/api/x/"):
         assert gate.window_now() is None
+
+
+def test_the_window_stays_on_while_the_database_is_unreadable(app, cli, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    cli("maintenance", "on", "--until", until(1))
+    client = app.test_client()
+    assert client.get("/api/v1/x/").status_code == 503
+
+    def unreadable():
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(service, "stored", unreadable)
+    response = client.get("/api/v1/x/")  # e.g. migrations took the database down
+    assert response.status_code == 503
+    assert "maintenance_window" in response.get_json()["error"]["details"]
