@@ -144,3 +144,22 @@ def test_the_window_stays_on_while_the_database_is_unreadable(app, cli, monkeypa
     response = client.get("/api/v1/x/")  # e.g. migrations took the database down
     assert response.status_code == 503
     assert "maintenance_window" in response.get_json()["error"]["details"]
+
+
+def test_the_maintenance_page_needs_no_database(make_app):
+    import time
+
+    from app import config as app_config
+    from tests.ops.conftest import free_port
+
+    down = make_app(app_config.TestingConfig(f"postgresql+psycopg://x@127.0.0.1:{free_port()}/x"))
+    now = datetime.now(UTC)
+    down.extensions["jifen.maintenance"] = {
+        "at": time.monotonic(), "window": service.Window(now, now + timedelta(hours=1), "")}
+    client = down.test_client()
+    with client.session_transaction() as session:  # a signed-in operator
+        session["_user_id"] = "1"
+        session["_fresh"] = True
+    page = client.get("/t/acme/")
+    assert page.status_code == 503
+    assert "Down for maintenance" in page.get_data(as_text=True)
