@@ -1,6 +1,7 @@
 """gunicorn settings, from the environment (Procfile: web)."""
 import multiprocessing
 import os
+from pathlib import Path
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
@@ -10,5 +11,27 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "0"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "0"))
-accesslog = None  # the app logs one JSON line per request itself
+# One JSON line per request on stdout (GUNICORN_ACCESS_LOG= turns it off; the
+# app also logs its own line, with tenant and actor, on stderr).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+logger_class = "app.ops.gunicorn_logging.JsonAccessLogger"
 errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode: start from an empty directory, so counters
+    of a previous run (or of dead workers' pids reused) do not leak in."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        directory = Path(path)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

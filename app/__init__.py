@@ -18,6 +18,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     configure_logging(app)
     register_extensions(app)
+    register_operations(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -46,6 +47,12 @@ def register_extensions(app: Flask) -> None:
                    default_translation_directories=str(ROOT / "translations"))
     cache.init_app(app)
     limiter.init_app(app)
+
+
+def register_operations(app: Flask) -> None:
+    from app.ops import register_all
+
+    register_all(app)
 
 
 def register_blueprints(app: Flask) -> None:

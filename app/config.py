@@ -139,6 +139,30 @@ class Config:
                 "connect_args": {"connect_timeout": 3},
             }
 
+        self._load_operations_settings()
+
+    def _load_operations_settings(self) -> None:
+        """Health, metrics, hardening and support settings (issue 4)."""
+        self.SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT") or None
+        self.STATUS_PAGE_URL = os.environ.get("STATUS_PAGE_URL") or None
+        self.METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+        self.HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 2.0)
+        self.HEALTH_DISK_DEGRADED_PERCENT = env_float("HEALTH_DISK_DEGRADED_PERCENT", 90.0)
+        self.MAINTENANCE_CACHE_SECONDS = env_float("MAINTENANCE_CACHE_SECONDS", 5.0)
+        # ProxyFix: how many proxies to trust for each X-Forwarded-* header (0 = ignore it).
+        for header in ("FOR", "PROTO", "HOST", "PORT", "PREFIX"):
+            name = f"PROXY_FIX_X_{header}"
+            setattr(self, name, env_int(name, 0))
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must be 0 or more")
+        self.FORCE_HTTPS = env_bool("FORCE_HTTPS", self.ENV_NAME == "production")
+        self.HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000)
+        if self.REDIS_URL:
+            # Redis errors must not break a read: the cache falls back to the database.
+            self.CACHE_TYPE = "app.ops.cache.ResilientRedisCache"
+            self.CACHE_REDIS_URL = self.REDIS_URL
+            self.CACHE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+
     def _dev_secret_key(self) -> str:
         return _instance_secret("secret_key", lambda: secrets.token_urlsafe(48))
 

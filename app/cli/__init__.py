@@ -118,21 +118,23 @@ def api_client_create(slug: str, name: str, permissions: str, rate_limit: str | 
 @points_cli.command("expire")
 @click.option("--tenant", "slug", default=None, help="Only this tenant.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--progress", "show_progress", is_flag=True,
+              help="A progress line after every batch (default: live on a terminal, "
+                   "every 10 s otherwise).")
 @friendly
-def points_expire(slug: str | None, batch_size: int) -> None:
-    """Expire due lots and VIP tags."""
+def points_expire(slug: str | None, batch_size: int, show_progress: bool) -> None:
+    """Expire due lots and VIP tags. Safe to run while another run is going."""
+    from app.cli.progress import ProgressPrinter
     from app.services import points, vip
 
     tenant_id = require_tenant(slug).id if slug else None
-    interactive = sys.stderr.isatty()
+    printer = ProgressPrinter(force=show_progress)
 
     def progress(report) -> None:
-        if interactive:
-            click.echo(f"\r  {report.lots} lots, {report.points} points...", nl=False, err=True)
+        printer(f"expired lots ({report.points} points, {report.members} members)", report.lots)
 
     report = points.expire_due(tenant_id=tenant_id, batch_size=batch_size, progress=progress)
-    if interactive and report.lots:
-        click.echo("", err=True)
+    printer.done()
     tags = vip.expire_tags(tenant_id=tenant_id)
     click.echo(f"expired {report.lots} lots ({report.points} points) of {report.members} "
                f"members; {tags} VIP tags ended")
@@ -159,3 +161,11 @@ def register(app: Flask) -> None:
     for group in (tenant_cli, staff_cli, api_client_cli, points_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo)
+    register_operations(app)
+
+
+def register_operations(app: Flask) -> None:
+    from app.cli import backup, keys, maintenance
+
+    for module in (backup, keys, maintenance):
+        app.cli.add_command(module.cli)

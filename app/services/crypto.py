@@ -40,6 +40,25 @@ def decrypt(token: str | None) -> str | None:
         return None
 
 
+def decrypt_strict(token: str | None) -> str | None:
+    """Like decrypt, but an unreadable token raises InvalidToken (key rotation
+    must not mistake it for an empty field)."""
+    if not token:
+        return None
+    return _fernet(_keys()).decrypt(token.encode()).decode()
+
+
+def is_current(token: str | None) -> bool:
+    """Encrypted under the newest key already (or empty)."""
+    if not token:
+        return True
+    try:
+        Fernet(_keys()[0]).decrypt(token.encode())
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(token: str | None) -> str | None:
     """Re-encrypt under the newest key."""
     if not token:

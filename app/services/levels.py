@@ -53,7 +53,9 @@ def list_levels(tenant_id: int) -> list[LevelInfo]:
 
 
 def invalidate(tenant_id: int) -> None:
-    cache.delete(_cache_key(tenant_id))
+    from app.services.cache_invalidation import invalidate as invalidate_key
+
+    invalidate_key(_cache_key(tenant_id))
 
 
 def level_for(levels: list[LevelInfo], lifetime: int) -> LevelInfo | None:

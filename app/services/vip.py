@@ -72,7 +72,9 @@ def list_tags(tenant_id: int, include_inactive: bool = False) -> list[TagInfo]:
 
 
 def invalidate(tenant_id: int) -> None:
-    cache.delete(_cache_key(tenant_id))
+    from app.services.cache_invalidation import invalidate as invalidate_key
+
+    invalidate_key(_cache_key(tenant_id))
 
 
 def get_tag(tenant_id: int, tag_id: Any) -> VipTag:

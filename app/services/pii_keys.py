@@ -1,0 +1,88 @@
+"""Re-encrypt members' PII under the newest FIELD_ENCRYPTION_KEY.
+
+Rotation: put the new key first in FIELD_ENCRYPTION_KEY (old keys after it),
+deploy, run `flask keys rotate`, then drop the old keys. Until the command has
+run, reads still work (MultiFernet tries every key) and email lookups try the
+hash under every key."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from collections.abc import Callable
+
+from cryptography.fernet import InvalidToken
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Member
+from app.services import crypto
+from app.services.uow import transactional
+
+_members = Member.__table__
+
+
+@dataclass
+class RotationReport:
+    members: int = 0        # rows looked at
+    reencrypted: int = 0    # rows rewritten under the newest key
+    unreadable: int = 0     # rows with a field no configured key can decrypt (left as is)
+    changed_meanwhile: int = 0  # rows edited during the run: already under the newest key
+
+
+def rotate_all(batch_size: int = 500,
+               progress: Callable[[RotationReport], Any] | None = None) -> RotationReport:
+    """Every member, in id order, one transaction per batch."""
+    report = RotationReport()
+    last_id = 0
+    while True:
+        ids = list(db.session.execute(
+            select(_members.c.id).where(_members.c.id > last_id)
+            .order_by(_members.c.id).limit(batch_size)
+        ).scalars())
+        db.session.commit()
+        if not ids:
+            return report
+        _rotate_batch(ids, report)
+        last_id = ids[-1]
+        if progress is not None:
+            progress(report)
+
+
+@transactional
+def _rotate_batch(ids: list[int], report: RotationReport) -> None:
+    rows = db.session.execute(
+        select(_members.c.id, _members.c.email_encrypted, _members.c.phone_encrypted,
+               _members.c.email_hash).where(_members.c.id.in_(ids))
+    ).all()
+    for row in rows:
+        report.members += 1
+        try:
+            email = crypto.decrypt_strict(row.email_encrypted)
+            # Fernet tokens differ on every encryption: rewrite only what the newest
+            # key cannot read, so a second run changes nothing.
+            new_email = row.email_encrypted if crypto.is_current(row.email_encrypted) \
+                else crypto.rotate(row.email_encrypted)
+            new_phone = row.phone_encrypted if crypto.is_current(row.phone_encrypted) \
+                else crypto.rotate(row.phone_encrypted)
+        except InvalidToken:
+            report.unreadable += 1
+            continue
+        new_hash = crypto.email_hash(email)
+        if (new_email, new_phone, new_hash) == (row.email_encrypted, row.phone_encrypted,
+                                                row.email_hash):
+            continue
+        # Compare-and-set: a member edited since we read it was written under the
+        # newest key already, and must not be overwritten with older values.
+        result = db.session.execute(
+            update(_members).where(
+                _members.c.id == row.id,
+                _members.c.email_encrypted.is_(None) if row.email_encrypted is None
+                else _members.c.email_encrypted == row.email_encrypted,
+                _members.c.phone_encrypted.is_(None) if row.phone_encrypted is None
+                else _members.c.phone_encrypted == row.phone_encrypted,
+            ).values(email_encrypted=new_email, phone_encrypted=new_phone, email_hash=new_hash)
+        )
+        if result.rowcount:
+            report.reencrypted += 1
+        else:
+            report.changed_meanwhile += 1

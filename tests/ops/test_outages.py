@@ -1,0 +1,174 @@
+"""Requests while a private PostgreSQL restarts: 503 SERVICE_UNAVAILABLE envelopes,
+never a 500 or a hang; afterwards everything works again, and writes retried
+with their idempotency keys take effect exactly once.
+
+The API blueprint is not in this branch yet, so a small /api/ route stands in
+for it: it runs points.earn through services.idempotency.run exactly as the API
+does. Once the API lands, the same test should drive POST /api/v1/points/earn/."""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from flask import request
+from sqlalchemy import func, select
+
+from app import config as app_config
+from app import envelope
+from app.extensions import csrf, db
+from app.models import PointTransaction
+from app.services import idempotency, ledger_check, points, tenants
+from app.services.context import Actor
+from tests.ops.conftest import migrate
+
+pytestmark = pytest.mark.postgresql
+ACTOR = Actor(type="api_client", id=1, label="outage-test")
+DEADLINE = 5.0  # no request may take longer than this, database up or down
+
+
+@pytest.fixture
+def outage_app(private_postgres, make_app):
+    migrate(private_postgres.url)
+    config = app_config.TestingConfig(private_postgres.url)
+    # As in production: pre-ping pooled connections, short connect timeout.
+    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 8, "max_overflow": 8,
+                                        "pool_timeout": 5, "connect_args": {"connect_timeout": 3}}
+    application = make_app(config, MAINTENANCE_CACHE_SECONDS=0)
+
+    @application.post("/api/test/earn/")
+    @csrf.exempt
+    def earn():
+        body = request.get_json()
+        key = request.headers["Idempotency-Key"]
+        tenant_id = application.config["OUTAGE_TENANT_ID"]
+
+        def operation() -> idempotency.Response:
+            outcome = points.earn(tenant_id, ACTOR, user_id=body["user_id"],
+                                  points_amount=body["points_amount"], category="login",
+                                  idempotency_key=key)
+            return idempotency.Response(201, envelope.success_body(
+                {"transaction": outcome.transaction.as_dict()}))
+
+        result = idempotency.run(tenant_id, key, idempotency.fingerprint(
+            "POST", request.path, body), operation)
+        return envelope.success(result.body["data"], status=result.status,
+                                headers={"Idempotent-Replayed": "true"} if result.replayed else {})
+
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", ACTOR)
+        from app.services import members
+        for user in ("alice", "bob", "carol", "dave"):
+            members.create(tenant.id, ACTOR, user_id=user)
+        application.config["OUTAGE_TENANT_ID"] = tenant.id
+        db.session.remove()
+    return application, private_postgres
+
+
+def post_earn(client, key: str, user: str = "alice", amount: int = 10):
+    started = time.monotonic()
+    response = client.post("/api/test/earn/", json={"user_id": user, "points_amount": amount},
+                           headers={"Idempotency-Key": key})
+    return response, time.monotonic() - started
+
+
+def assert_unavailable(response, elapsed: float) -> None:
+    assert elapsed < DEADLINE
+    assert response.status_code == 503, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"]
+
+
+def applied(application, key: str) -> int:
+    with application.app_context():
+        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
+            PointTransaction.idempotency_key == key)).scalar_one()
+        db.session.remove()
+        return count
+
+
+def test_requests_fail_cleanly_while_postgresql_is_down_and_retries_apply_once(outage_app):
+    application, server = outage_app
+    client = application.test_client()
+    assert post_earn(client, "k-before")[0].status_code == 201
+
+    server.stop("fast")
+    for _ in range(3):  # the pool's dead connections and fresh connects alike
+        assert_unavailable(*post_earn(client, "k-during"))
+    started = time.monotonic()
+    health = client.get("/core/health/")
+    assert time.monotonic() - started < 3
+    assert health.status_code == 503 and health.get_json()["status"] == "unhealthy"
+    assert client.get("/core/health/live/").status_code == 200
+
+    server.start()
+    first, _ = post_earn(client, "k-during")
+    assert first.status_code == 201, first.get_data(as_text=True)
+    again, _ = post_earn(client, "k-during")
+    assert again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["data"] == first.get_json()["data"]
+    assert applied(application, "k-during") == 1
+    assert client.get("/core/health/").status_code == 200
+
+
+def test_a_restart_under_load_gives_503s_never_500s_and_each_write_lands_once(outage_app):
+    application, server = outage_app
+    statuses: list[int] = []
+    written: list[str] = []
+    slowest = [0.0]
+    lock = threading.Lock()
+    restarted = threading.Event()
+
+    def write_until_success(client, key: str, user: str) -> None:
+        give_up = time.monotonic() + 60
+        while time.monotonic() < give_up:
+            response, elapsed = post_earn(client, key, user=user, amount=3)
+            with lock:
+                statuses.append(response.status_code)
+                slowest[0] = max(slowest[0], elapsed)
+            if response.status_code == 201:
+                with lock:
+                    written.append(key)
+                return
+            assert response.status_code == 503, response.get_data(as_text=True)
+            assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+            time.sleep(0.05)
+        raise AssertionError(f"{key} never succeeded")
+
+    def client_loop(worker: int) -> None:
+        # Keep writing, each write retried with its key, until the restart is over.
+        client = application.test_client()
+        user = ("alice", "bob", "carol", "dave")[worker % 4]
+        n = 0
+        while not restarted.is_set() or n < 3:
+            write_until_success(client, f"load-{worker}-{n}", user)
+            n += 1
+
+    def restart() -> None:
+        time.sleep(0.5)
+        server.stop("fast")
+        time.sleep(1.0)
+        server.start()
+        restarted.set()
+
+    with ThreadPoolExecutor(max_workers=7) as pool:
+        restarter = pool.submit(restart)
+        workers = [pool.submit(client_loop, w) for w in range(6)]
+        for future in [restarter, *workers]:
+            future.result(timeout=120)
+
+    assert 503 in statuses  # the outage really was met
+    assert 500 not in statuses
+    assert slowest[0] < DEADLINE
+    assert statuses.count(201) == len(written) == len(set(written))
+    with application.app_context():
+        counts = dict(db.session.execute(
+            select(PointTransaction.idempotency_key, func.count())
+            .where(PointTransaction.idempotency_key.like("load-%"))
+            .group_by(PointTransaction.idempotency_key)).all())
+        assert counts == {key: 1 for key in written}  # each write exactly once
+        assert ledger_check.verify() == []
+        db.session.remove()
