@@ -631,6 +631,8 @@ def expire_due(now: datetime | None = None, tenant_id: int | None = None,
         report.members += len(touched)
         if progress is not None:
             progress(report)
+    if progress is not None:
+        progress(report)  # the final tally, also when there was nothing to do
     return report
 
 

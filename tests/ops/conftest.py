@@ -21,15 +21,6 @@ from app.extensions import db
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-@pytest.fixture(autouse=True)
-def _template_globals(app):
-    # The portal branch exposes get_locale to templates; until it is merged here,
-    # pages this branch renders need it too.
-    from flask_babel import get_locale
-
-    app.jinja_env.globals.setdefault("get_locale", get_locale)
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
