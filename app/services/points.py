@@ -579,6 +579,7 @@ def expire_due(now: datetime | None = None, tenant_id: int | None = None,
     members first and re-reads the lots, so a lot expires exactly once."""
     now = now or clock.now()
     report = ExpiryReport()
+    seen: set[int] = set()  # a member's lots can span batches: count the member once
     after: tuple[datetime, int] | None = None
     while True:
         query = select(_lots.c.id, _lots.c.expires_at, _lots.c.member_id).where(
@@ -599,14 +600,16 @@ def expire_due(now: datetime | None = None, tenant_id: int | None = None,
                                               [c.id for c in candidates], now)
         report.lots += lots
         report.points += points
-        report.members += touched
+        seen.update(touched)
+        report.members = len(seen)
         if progress is not None:
             progress(report)
     return report
 
 
 @transactional
-def _expire_batch(member_ids: list[int], lot_ids: list[int], now: datetime) -> tuple[int, int, int]:
+def _expire_batch(member_ids: list[int], lot_ids: list[int],
+                  now: datetime) -> tuple[int, int, set[int]]:
     locked = db.session.execute(
         select(_members).where(_members.c.id.in_(member_ids))
         .order_by(_members.c.id).with_for_update()
@@ -635,7 +638,7 @@ def _expire_batch(member_ids: list[int], lot_ids: list[int], now: datetime) -> t
             update(_members).where(_members.c.id == member.id)
             .values(total_points=_members.c.total_points - taken, updated_at=now)
         )
-    return len(lots), total, len(by_member)
+    return len(lots), total, set(by_member)
 
 
 def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_size: int = 20,
