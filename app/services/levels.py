@@ -38,9 +38,13 @@ def _cache_key(tenant_id: int) -> str:
     return f"levels:{tenant_id}"
 
 
-def list_levels(tenant_id: int) -> list[LevelInfo]:
-    """The tenant's levels by threshold, from the cache when it has them."""
-    cached = cache.get(_cache_key(tenant_id))
+def list_levels(tenant_id: int, fresh: bool = False) -> list[LevelInfo]:
+    """The tenant's levels by threshold, from the cache when it has them.
+
+    `fresh` reads the database (and refreshes the cache): a write that stores a
+    level id needs it, since another worker may have changed the levels since
+    this one cached them, and each worker has its own cache without Redis."""
+    cached = None if fresh else cache.get(_cache_key(tenant_id))
     if cached is not None:
         return [LevelInfo(*row) for row in cached]
     rows = db.session.execute(

@@ -150,6 +150,9 @@ def _profile(row: Any, level_list: list[levels.LevelInfo], tags: list[TagHolding
 def profiles(tenant_id: int, rows: list[Any]) -> list[Profile]:
     """Profiles of member rows, with levels (cached) and tags (one query)."""
     level_list = levels.list_levels(tenant_id)
+    known = {lv.id for lv in level_list}
+    if any(r.level_id is not None and r.level_id not in known for r in rows):
+        level_list = levels.list_levels(tenant_id, fresh=True)  # this worker's cache is stale
     tags = active_tags([r.id for r in rows])
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
 
@@ -178,7 +181,7 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     if exists_already:
         raise DomainError(MEMBER_EXISTS, {"user_id": user_id})
     now = clock.now()
-    level_list = levels.list_levels(tenant_id)
+    level_list = levels.list_levels(tenant_id, fresh=True)
     start_level = levels.level_for(level_list, 0)
     member = Member(
         tenant_id=tenant_id, user_id=user_id, display_name=display_name,

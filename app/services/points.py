@@ -544,7 +544,7 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
              created_at=now)
         for p, tx_id in zip(tx_params, tx_ids, strict=True)
     ])
-    level_list = levels.list_levels(tenant_id)
+    level_list = levels.list_levels(tenant_id, fresh=True)
     db.session.execute(
         update(_members).where(_members.c.id == bindparam("member_id"))
         .values(total_points=bindparam("balance"), lifetime_points=bindparam("lifetime"),
