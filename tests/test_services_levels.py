@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.config import TestingConfig
+from app import config as app_config
 from app.extensions import db
 from app.models import AuditLog, Level
 from app.services import levels, members, points
@@ -125,7 +125,7 @@ def test_levels_changed_by_another_worker_apply_to_new_members_and_batches(
     must still decide the level stored by this one's writes."""
     make_member(tenant, "alice")
     assert levels.list_levels(tenant.id) == []  # this worker caches "no levels"
-    other = create_app(TestingConfig(database_url))
+    other = create_app(app_config.TestingConfig(database_url))
     with other.app_context():
         levels.create(tenant.id, actor, level_name="Base", min_points=0)
         levels.create(tenant.id, actor, level_name="Silver", min_points=10)
@@ -142,7 +142,7 @@ def test_levels_deleted_by_another_worker_do_not_break_writes(app, database_url,
                                                               make_member, actor):
     gone = levels.create(tenant.id, actor, level_name="Base", min_points=0).id
     assert levels.list_levels(tenant.id)[0].id == gone  # cached here
-    other = create_app(TestingConfig(database_url))
+    other = create_app(app_config.TestingConfig(database_url))
     with other.app_context():
         levels.delete(tenant.id, actor, gone)
         db.session.remove()
