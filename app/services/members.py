@@ -205,6 +205,8 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
 
 @transactional
 def set_points_enabled(tenant_id: int, actor: Actor, user_id: str, enabled: bool) -> Profile:
+    if not isinstance(enabled, bool):
+        raise ValidationFailed({"is_points_enabled": [_("This must be true or false.")]})
     member = find(tenant_id, user_id)
     if member.is_points_enabled != enabled:
         member.is_points_enabled = enabled
