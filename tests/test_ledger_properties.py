@@ -10,6 +10,7 @@ Each example runs in a fresh tenant of the test's database.
 from __future__ import annotations
 
 import itertools
+import os
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import clock, ledger_check, levels, members, points, tenants
+from app.services import clock, ledger_check, levels, members, points, tenants, vip
 from app.services.context import Actor
 from app.services.errors import DomainError
 from tests.ledger_helpers import iso
@@ -88,6 +89,8 @@ class LedgerMachine(RuleBasedStateMachine):
         for user_id in MEMBERS:
             profile = members.create(self.tenant.id, ACTOR, user_id=user_id)
             self.members[user_id] = Holder(user_id, profile.id)
+        self.tag = vip.create_tag(self.tenant.id, ACTOR, tag_name="VIP", tag_type="vip", rank=1,
+                                  duration_days=3, points_price=25)
         self.last_id = db.session.execute(
             text("SELECT coalesce(max(id), 0) FROM point_transactions")).scalar_one()
 
@@ -277,6 +280,28 @@ class LedgerMachine(RuleBasedStateMachine):
             points.EarnItem(user_id=u, points_amount=a, category="referral") for u, a in items
         ]), made)
 
+    @rule(user=member)
+    def buy_vip(self, user: str) -> None:
+        """A VIP tag paid with points: a vip_upgrade spend, atomic with the grant."""
+        m = self.members[user]
+        if not m.enabled:
+            made: list[Tx] | str = "POINTS_DISABLED"
+        else:
+            plan = self._debit(m, "spend", 25)
+            made = "INSUFFICIENT_POINTS" if isinstance(plan, int) else plan
+        self._expect(lambda: vip.grant(self.tenant.id, ACTOR, user_id=user, tag_id=self.tag.id,
+                                       resolution="replace_existing", pay_with_points=True),
+                     made)
+
+    @rule(threshold=st.integers(1, 400), drop=st.booleans())
+    def change_levels(self, threshold: int, drop: bool) -> None:
+        """Levels change under the members; the invariant check recomputes each level."""
+        current = levels.list_levels(self.tenant.id, fresh=True)
+        if drop and current:
+            levels.delete(self.tenant.id, ACTOR, current[threshold % len(current)].id)
+        elif threshold not in {lv.min_points for lv in current}:
+            levels.create(self.tenant.id, ACTOR, level_name=f"L{threshold}", min_points=threshold)
+
     @rule(hours=st.integers(1, 72))
     def advance(self, hours: int) -> None:
         clock.advance(timedelta(hours=hours))
@@ -313,6 +338,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def test_it_keeps_every_invariant_through_random_operations(app):
     run_state_machine_as_test(LedgerMachine, settings=settings(
-        max_examples=30, stateful_step_count=30, deadline=None, database=None,
+        # JIFEN_PROPERTY_EXAMPLES=500 for a longer hunt; the default keeps the suite quick.
+        max_examples=int(os.environ.get("JIFEN_PROPERTY_EXAMPLES", "30")), stateful_step_count=30, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     ))
