@@ -339,6 +339,7 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_it_keeps_every_invariant_through_random_operations(app):
     run_state_machine_as_test(LedgerMachine, settings=settings(
         # JIFEN_PROPERTY_EXAMPLES=500 for a longer hunt; the default keeps the suite quick.
-        max_examples=int(os.environ.get("JIFEN_PROPERTY_EXAMPLES", "30")), stateful_step_count=30, deadline=None, database=None,
+        max_examples=int(os.environ.get("JIFEN_PROPERTY_EXAMPLES", "30")),
+        stateful_step_count=30, deadline=None, database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     ))
