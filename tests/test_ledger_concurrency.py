@@ -228,3 +228,40 @@ def test_concurrent_creates_of_one_member_make_one(app, tenant):
     assert crashes(results) == []
     assert Counter(kind if kind == "ok" else value for kind, value in results) == {
         "ok": 1, "MEMBER_EXISTS": 19}
+
+
+@pytest.mark.postgresql
+def test_levels_changed_during_concurrent_earns_still_follow_lifetime_points(
+        app, tenant, make_member, actor):
+    from app.services import levels
+
+    users = [f"m{i}" for i in range(60)]
+    for user in users:
+        make_member(tenant, user)
+    stop = threading.Event()
+
+    def earn_loop(user_slice: list[str]) -> Callable[[], int]:
+        def loop() -> int:
+            n = 0
+            while not stop.is_set():
+                for user in user_slice:
+                    points.earn(tenant.id, actor, user_id=user, points_amount=7,
+                                category="login")
+                    n += 1
+            return n
+        return loop
+
+    def change_levels() -> int:
+        try:
+            for threshold in range(10, 400, 15):
+                levels.create(tenant.id, actor, level_name=f"L{threshold}", min_points=threshold)
+            for level in levels.list_levels(tenant.id, fresh=True)[::2]:
+                levels.delete(tenant.id, actor, level.id)
+            return 0
+        finally:
+            stop.set()
+
+    calls = [earn_loop(users[i::12]) for i in range(12)] + [change_levels]
+    results = run_concurrently(app, calls, workers=len(calls))
+    assert crashes(results) == []
+    assert_consistent()
