@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from app.extensions import cache, db
 from app.models import Level, Member
-from app.services import audit, clock
+from app.services import audit, clock, tenants
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.uow import transactional
@@ -89,6 +89,13 @@ def level_subquery(lifetime_expr: ColumnElement) -> Any:
     )
 
 
+def _hold_levels(tenant_id: int) -> None:
+    """Level changes queue behind writes that derive levels, and those behind them
+    (see tenants.get_for_level_write)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(tenants.levels_lock_key(tenant_id))))
+
+
 def _recompute_members(tenant_id: int) -> None:
     db.session.execute(
         update(_members).where(_members.c.tenant_id == tenant_id)
@@ -130,6 +137,7 @@ def list_levels_uncached(tenant_id: int) -> list[Level]:
 @transactional
 def create(tenant_id: int, actor: Actor, *, level_name: Any, min_points: Any,
            benefits: Any = "") -> Level:
+    _hold_levels(tenant_id)
     name, threshold, benefits = _validate(tenant_id, level_name, min_points, benefits)
     now = clock.now()
     level = Level(tenant_id=tenant_id, level_name=name, min_points=threshold, benefits=benefits,
@@ -146,6 +154,7 @@ def create(tenant_id: int, actor: Actor, *, level_name: Any, min_points: Any,
 @transactional
 def update_level(tenant_id: int, actor: Actor, level_id: Any, *, level_name: Any,
                  min_points: Any, benefits: Any = "") -> Level:
+    _hold_levels(tenant_id)
     level = get(tenant_id, level_id)
     name, threshold, benefits = _validate(tenant_id, level_name, min_points, benefits,
                                           exclude_id=level.id)
@@ -162,6 +171,7 @@ def update_level(tenant_id: int, actor: Actor, level_id: Any, *, level_name: Any
 
 @transactional
 def delete(tenant_id: int, actor: Actor, level_id: Any) -> None:
+    _hold_levels(tenant_id)
     level = get(tenant_id, level_id)
     snapshot = {"level_name": level.level_name, "min_points": level.min_points}
     # Members leave the level first (they fall to the next one down), then it goes.

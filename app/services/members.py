@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Member, MemberTag, VipTag
-from app.services import audit, clock, crypto, levels
+from app.services import audit, clock, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
@@ -174,6 +174,7 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     email = check_email(errors, email)
     phone = check_phone(errors, phone)
     errors.raise_if_any()
+    tenants.get_for_level_write(tenant_id)  # the starting level must not be changing
     exists_already = db.session.execute(
         select(_members.c.id).where(_members.c.tenant_id == tenant_id,
                                     _members.c.user_id == user_id)
