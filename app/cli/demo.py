@@ -181,6 +181,11 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
     with clock.frozen(real_now - timedelta(days=30)):
         for user_id in user_ids[1:6]:
             vip.grant(tenant.id, actor, user_id=user_id, tag_id=gold.id)
-        for user_id in user_ids[6:15]:
-            vip.grant(tenant.id, actor, user_id=user_id, tag_id=silver.id)
+        for n, user_id in enumerate(user_ids[6:15]):
+            # A few pay with points, so the history has vip_upgrade entries too.
+            try:
+                vip.grant(tenant.id, actor, user_id=user_id, tag_id=silver.id,
+                          pay_with_points=n < 3)
+            except DomainError:
+                vip.grant(tenant.id, actor, user_id=user_id, tag_id=silver.id)
     return tenant.id

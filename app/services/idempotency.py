@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from collections.abc import Callable
 
@@ -58,16 +58,25 @@ def _claim(tenant_id: int, key: str, fp: str) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+def _encode(value: Any) -> str:
+    """JSON for what json cannot encode: datetimes as ISO 8601 UTC ending in Z."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return str(value)
+
+
 @transactional
 def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) -> Response:
     if _claim(tenant_id, key, fp):
         response = operation()
+        stored = json.dumps(response.body, ensure_ascii=False, default=_encode)
         db.session.execute(
             update(_records).where(_records.c.tenant_id == tenant_id, _records.c.key == key)
-            .values(status_code=response.status,
-                    response_body=json.dumps(response.body, ensure_ascii=False, default=str))
+            .values(status_code=response.status, response_body=stored)
         )
-        return response
+        # The first caller gets exactly what a replay will: the stored JSON.
+        return Response(response.status, json.loads(stored))
     stored = db.session.execute(
         select(_records.c.fingerprint, _records.c.status_code, _records.c.response_body)
         .where(_records.c.tenant_id == tenant_id, _records.c.key == key)

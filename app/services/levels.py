@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from app.extensions import cache, db
 from app.models import Level, Member
-from app.services import audit, clock
+from app.services import audit, clock, tenants
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.uow import transactional
@@ -38,9 +38,13 @@ def _cache_key(tenant_id: int) -> str:
     return f"levels:{tenant_id}"
 
 
-def list_levels(tenant_id: int) -> list[LevelInfo]:
-    """The tenant's levels by threshold, from the cache when it has them."""
-    cached = cache.get(_cache_key(tenant_id))
+def list_levels(tenant_id: int, fresh: bool = False) -> list[LevelInfo]:
+    """The tenant's levels by threshold, from the cache when it has them.
+
+    `fresh` reads the database (and refreshes the cache): a write that stores a
+    level id needs it, since another worker may have changed the levels since
+    this one cached them, and each worker has its own cache without Redis."""
+    cached = None if fresh else cache.get(_cache_key(tenant_id))
     if cached is not None:
         return [LevelInfo(*row) for row in cached]
     rows = db.session.execute(
@@ -87,6 +91,13 @@ def level_subquery(lifetime_expr: ColumnElement) -> Any:
     )
 
 
+def _hold_levels(tenant_id: int) -> None:
+    """Level changes queue behind writes that derive levels, and those behind them
+    (see tenants.get_for_level_write)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(tenants.levels_lock_key(tenant_id))))
+
+
 def _recompute_members(tenant_id: int) -> None:
     db.session.execute(
         update(_members).where(_members.c.tenant_id == tenant_id)
@@ -128,6 +139,7 @@ def list_levels_uncached(tenant_id: int) -> list[Level]:
 @transactional
 def create(tenant_id: int, actor: Actor, *, level_name: Any, min_points: Any,
            benefits: Any = "") -> Level:
+    _hold_levels(tenant_id)
     name, threshold, benefits = _validate(tenant_id, level_name, min_points, benefits)
     now = clock.now()
     level = Level(tenant_id=tenant_id, level_name=name, min_points=threshold, benefits=benefits,
@@ -144,6 +156,7 @@ def create(tenant_id: int, actor: Actor, *, level_name: Any, min_points: Any,
 @transactional
 def update_level(tenant_id: int, actor: Actor, level_id: Any, *, level_name: Any,
                  min_points: Any, benefits: Any = "") -> Level:
+    _hold_levels(tenant_id)
     level = get(tenant_id, level_id)
     name, threshold, benefits = _validate(tenant_id, level_name, min_points, benefits,
                                           exclude_id=level.id)
@@ -160,6 +173,7 @@ def update_level(tenant_id: int, actor: Actor, level_id: Any, *, level_name: Any
 
 @transactional
 def delete(tenant_id: int, actor: Actor, level_id: Any) -> None:
+    _hold_levels(tenant_id)
     level = get(tenant_id, level_id)
     snapshot = {"level_name": level.level_name, "min_points": level.min_points}
     # Members leave the level first (they fall to the next one down), then it goes.

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Member, MemberTag, VipTag
-from app.services import audit, clock, crypto, levels
+from app.services import audit, clock, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
@@ -150,6 +150,9 @@ def _profile(row: Any, level_list: list[levels.LevelInfo], tags: list[TagHolding
 def profiles(tenant_id: int, rows: list[Any]) -> list[Profile]:
     """Profiles of member rows, with levels (cached) and tags (one query)."""
     level_list = levels.list_levels(tenant_id)
+    known = {lv.id for lv in level_list}
+    if any(r.level_id is not None and r.level_id not in known for r in rows):
+        level_list = levels.list_levels(tenant_id, fresh=True)  # this worker's cache is stale
     tags = active_tags([r.id for r in rows])
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
 
@@ -171,6 +174,7 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     email = check_email(errors, email)
     phone = check_phone(errors, phone)
     errors.raise_if_any()
+    tenants.get_for_level_write(tenant_id)  # the starting level must not be changing
     exists_already = db.session.execute(
         select(_members.c.id).where(_members.c.tenant_id == tenant_id,
                                     _members.c.user_id == user_id)
@@ -178,7 +182,7 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     if exists_already:
         raise DomainError(MEMBER_EXISTS, {"user_id": user_id})
     now = clock.now()
-    level_list = levels.list_levels(tenant_id)
+    level_list = levels.list_levels(tenant_id, fresh=True)
     start_level = levels.level_for(level_list, 0)
     member = Member(
         tenant_id=tenant_id, user_id=user_id, display_name=display_name,
@@ -202,6 +206,8 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
 
 @transactional
 def set_points_enabled(tenant_id: int, actor: Actor, user_id: str, enabled: bool) -> Profile:
+    if not isinstance(enabled, bool):
+        raise ValidationFailed({"is_points_enabled": [_("This must be true or false.")]})
     member = find(tenant_id, user_id)
     if member.is_points_enabled != enabled:
         member.is_points_enabled = enabled

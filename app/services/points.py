@@ -205,7 +205,7 @@ def _credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: st
 @transactional
 def earn(tenant_id: int, actor: Actor, *, user_id: Any, points_amount: Any, category: Any,
          reason: Any = None, expires_at: Any = None, idempotency_key: Any = None) -> Outcome:
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.get_for_level_write(tenant_id)
     now = clock.now()
     errors = FieldErrors()
     user_id = check_user_id(errors, user_id)
@@ -379,7 +379,7 @@ def adjust(tenant_id: int, actor: Actor, *, user_id: Any, points_amount: Any, re
            category: Any = None, idempotency_key: Any = None) -> Outcome:
     """A signed manual correction. A positive one is a new lot (with the tenant's
     default expiry) and counts toward lifetime points; a negative one consumes lots."""
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.get_for_level_write(tenant_id)
     now = clock.now()
     errors = FieldErrors()
     user_id = check_user_id(errors, user_id)
@@ -426,6 +426,7 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
     reason = check_reason(errors, reason, required=True)
     key = _check_key(errors, idempotency_key)
     errors.raise_if_any()
+    tenants.get_for_level_write(tenant_id)  # before the member: a credit's reversal moves levels
     original = get_transaction(tenant_id, transaction_id)
     if original.kind in ("expire", "reversal"):
         raise DomainError(NOT_REVERSIBLE, {"kind": original.kind})
@@ -505,7 +506,7 @@ class EarnItem:
 @transactional
 def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outcome]:
     """Earn for up to 1000 members at once: all or nothing. Errors come back by index."""
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.get_for_level_write(tenant_id)
     now = clock.now()
     if not isinstance(items, list) or not 1 <= len(items) <= BATCH_MAX:
         raise ValidationFailed({"operations": [_("Send from 1 to %(max)s operations.",
@@ -568,7 +569,7 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
              created_at=now)
         for p, tx_id in zip(tx_params, tx_ids, strict=True)
     ])
-    level_list = levels.list_levels(tenant_id)
+    level_list = levels.list_levels(tenant_id, fresh=True)
     db.session.execute(
         update(_members).where(_members.c.id == bindparam("member_id"))
         .values(total_points=bindparam("balance"), lifetime_points=bindparam("lifetime"),

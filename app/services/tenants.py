@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Tenant
@@ -25,6 +25,35 @@ def get(tenant_id: int) -> Tenant:
     if tenant is None:
         raise DomainError(NOT_FOUND)
     return tenant
+
+
+# Namespace of the advisory locks that order level changes and level-deriving writes.
+_LEVELS_LOCK = 0x4A46_4C56 << 24  # "JFLV"
+
+
+def levels_lock_key(tenant_id: int) -> int:
+    return _LEVELS_LOCK + tenant_id
+
+
+def get_for_level_write(tenant_id: int) -> Tenant:
+    """The tenant, with this tenant's levels held steady until the transaction ends.
+
+    Writes that derive members' levels (credits, credit reversals, new members)
+    call it before they touch a member; level changes take the same advisory lock
+    exclusively (levels.py). On PostgreSQL a level change thus waits for such writes
+    in flight, and writes that start meanwhile wait for it, so none derives a level
+    from a snapshot older than the other's commit (a stale level, or an FK error on
+    a deleted one). The lock is a shared advisory lock taken in the same statement:
+    no extra round trip, no row lock, and PostgreSQL queues a waiting level change
+    ahead of later writes, so it cannot be starved. SQLite serialises writers anyway."""
+    query = select(Tenant).where(Tenant.id == tenant_id).execution_options(
+        populate_existing=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.add_columns(func.pg_advisory_xact_lock_shared(levels_lock_key(tenant_id)))
+    row = db.session.execute(query).first()
+    if row is None:
+        raise DomainError(NOT_FOUND)
+    return row[0]
 
 
 def get_by_slug(slug: str) -> Tenant | None:

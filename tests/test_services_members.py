@@ -1,0 +1,152 @@
+"""Members: create, find, search, enable/disable points, PII at rest."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import AuditLog
+from app.services import levels, members, points, vip
+from app.services.errors import DomainError, ValidationFailed
+from tests.ledger_helpers import refused
+
+
+def test_it_creates_a_member_with_encrypted_contact_details(tenant, actor):
+    profile = members.create(tenant.id, actor, user_id="u-1", display_name="王小明 <b>",
+                             email="Wang@Example.cn", phone="+86 138 0000 0000")
+    assert (profile.user_id, profile.display_name, profile.email, profile.phone) == (
+        "u-1", "王小明 <b>", "Wang@Example.cn", "+86 138 0000 0000")
+    assert (profile.total_points, profile.lifetime_points, profile.is_points_enabled) == (
+        0, 0, True)
+    row = db.session.execute(text("SELECT * FROM members")).mappings().one()
+    assert "Wang" not in (row["email_encrypted"] or "") and "138" not in row["phone_encrypted"]
+    assert row["email_hash"] and "example" not in row["email_hash"]
+    audit = db.session.execute(select(AuditLog).where(AuditLog.action == "member.create")
+                               ).scalar_one()
+    assert (audit.target_id, audit.request_id) == ("u-1", "req-test")
+    assert "Wang" not in str(audit.data) and audit.data["email_set"] is True
+
+
+@pytest.mark.parametrize("fields, bad", [
+    ({"user_id": ""}, "user_id"), ({"user_id": None}, "user_id"), ({"user_id": 12}, "user_id"),
+    ({"user_id": "a b"}, "user_id"), ({"user_id": "a/b"}, "user_id"),
+    ({"user_id": "x" * 129}, "user_id"), ({"user_id": "ok\x00"}, "user_id"),
+    ({"user_id": "ok", "display_name": "d" * 201}, "display_name"),
+    ({"user_id": "ok", "display_name": 5}, "display_name"),
+    ({"user_id": "ok", "email": "not-an-email"}, "email"),
+    ({"user_id": "ok", "phone": "call me"}, "phone"),
+])
+def test_it_validates_new_members(tenant, actor, fields, bad):
+    with refused("VALIDATION_ERROR") as info:
+        members.create(tenant.id, actor, **fields)
+    assert list(info.value.details["field_errors"]) == [bad]
+
+
+def test_user_ids_are_unique_within_a_tenant_only(tenant, other_tenant, actor):
+    members.create(tenant.id, actor, user_id="same")
+    with refused("MEMBER_EXISTS") as info:
+        members.create(tenant.id, actor, user_id="same")
+    assert info.value.details == {"user_id": "same"}
+    assert members.create(other_tenant.id, actor, user_id="same").user_id == "same"
+
+
+def test_it_finds_members_of_its_own_tenant_only(tenant, other_tenant, make_member):
+    make_member(other_tenant, "theirs")
+    for user_id in ("theirs", "nobody", 5, None):
+        with pytest.raises(DomainError) as info:
+            members.get_profile(tenant.id, user_id)
+        assert info.value.code == "MEMBER_NOT_FOUND"
+
+
+def test_it_enables_and_disables_points_and_audits_only_changes(tenant, make_member, actor):
+    make_member(tenant, "alice")
+    assert members.set_points_enabled(tenant.id, actor, "alice", False).is_points_enabled is False
+    members.set_points_enabled(tenant.id, actor, "alice", False)
+    assert members.set_points_enabled(tenant.id, actor, "alice", True).is_points_enabled is True
+    actions = db.session.execute(select(AuditLog.action).where(
+        AuditLog.action.like("member.points%")).order_by(AuditLog.id)).scalars().all()
+    assert actions == ["member.points_disabled", "member.points_enabled"]
+
+
+@pytest.mark.parametrize("value", ["false", 0, None, "yes"])
+def test_it_refuses_a_non_boolean_switch(tenant, make_member, actor, value):
+    make_member(tenant, "alice")
+    with refused("VALIDATION_ERROR") as info:
+        members.set_points_enabled(tenant.id, actor, "alice", value)
+    assert list(info.value.details["field_errors"]) == ["is_points_enabled"]
+
+
+def test_disabling_another_tenants_member_is_not_found(tenant, other_tenant, make_member, actor):
+    make_member(other_tenant, "alice")
+    with refused("MEMBER_NOT_FOUND"):
+        members.set_points_enabled(tenant.id, actor, "alice", False)
+
+
+# --------------------------------------------------------------------------- search
+
+@pytest.fixture
+def crowd(tenant, other_tenant, actor):
+    people = [("u100", "Emma Smith", "emma@example.com"), ("u101", "李娜", "lina@example.cn"),
+              ("u102", "Emmanuel Costa", None), ("x200", "50% off", None),
+              ("u_3", "Under Score", None)]
+    for user_id, name, email in people:
+        members.create(tenant.id, actor, user_id=user_id, display_name=name, email=email)
+    members.create(other_tenant.id, actor, user_id="u999", display_name="Emma Other",
+                   email="emma@example.com")
+    return people
+
+
+def ids(page) -> list[str]:
+    return [p.user_id for p in page.items]
+
+
+def test_search_lists_a_tenants_members_newest_first(tenant, crowd):
+    assert ids(members.search(tenant.id)) == ["u_3", "x200", "u102", "u101", "u100"]
+
+
+def test_search_finds_an_exact_email_whatever_its_case(tenant, crowd):
+    assert ids(members.search(tenant.id, q=" EMMA@example.com ")) == ["u100"]
+    assert ids(members.search(tenant.id, q="emma@example")) == []
+
+
+def test_search_matches_a_user_id_prefix_or_part_of_the_name(tenant, crowd):
+    assert ids(members.search(tenant.id, q="u10")) == ["u102", "u101", "u100"]
+    assert ids(members.search(tenant.id, q="emma")) == ["u102", "u100"]
+    assert ids(members.search(tenant.id, q="娜")) == ["u101"]
+
+
+def test_search_treats_like_wildcards_literally(tenant, crowd):
+    assert ids(members.search(tenant.id, q="%")) == ["x200"]
+    assert ids(members.search(tenant.id, q="u_")) == ["u_3"]
+
+
+def test_search_pages_with_a_cursor(tenant, crowd):
+    first = members.search(tenant.id, page_size=2)
+    second = members.search(tenant.id, page_size=2, cursor=first.next_cursor)
+    third = members.search(tenant.id, page_size=2, cursor=second.next_cursor)
+    assert ids(first) + ids(second) + ids(third) == ["u_3", "x200", "u102", "u101", "u100"]
+    assert third.next_cursor is None and not third.has_next
+    with pytest.raises(ValidationFailed):
+        members.search(tenant.id, cursor="not-a-cursor")
+
+
+def test_search_filters_by_level_and_tag(tenant, crowd, actor):
+    gold = levels.create(tenant.id, actor, level_name="Gold", min_points=100)
+    points.earn(tenant.id, actor, user_id="u101", points_amount=150, category="login")
+    tag = vip.create_tag(tenant.id, actor, tag_name="VIP", tag_type="vip", rank=1,
+                         duration_days=30)
+    vip.grant(tenant.id, actor, user_id="u102", tag_id=tag.id)
+    assert ids(members.search(tenant.id, level_id=gold.id)) == ["u101"]
+    assert ids(members.search(tenant.id, tag_id=tag.id)) == ["u102"]
+
+
+@pytest.mark.parametrize("value, size", [(None, 20), ("", 20), ("5", 5), (100, 100)])
+def test_page_size_defaults_to_20_and_stops_at_100(value, size):
+    assert members.check_page_size(value) == size
+
+
+@pytest.mark.parametrize("value", [0, 101, "abc", True, -1])
+def test_page_size_outside_1_to_100_is_a_validation_error(value):
+    with pytest.raises(ValidationFailed) as info:
+        members.check_page_size(value)
+    assert info.value.details["field_constraints"]["page_size"]["max"] == 100
