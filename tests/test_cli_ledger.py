@@ -112,9 +112,9 @@ def test_points_expire_reports_lots_points_members_and_tags(cli, tenant, make_me
     points.earn(tenant.id, actor, user_id="alice", points_amount=3, category="login")
     result = cli("points", "expire", "--tenant", "acme", "--batch-size", "1")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "expired 3 lots (22 points) of 2 members; 1 VIP tags ended"
+    assert result.stdout.strip() == "expired 3 lots (22 points) of 2 members; 1 VIP tags ended"
     assert members.get_profile(tenant.id, "alice").total_points == 3
-    assert cli("points", "expire").output.strip() == (
+    assert cli("points", "expire").stdout.strip() == (
         "expired 0 lots (0 points) of 0 members; 0 VIP tags ended")
     one_line_error(cli("points", "expire", "--tenant", "nope"))
     assert_consistent()

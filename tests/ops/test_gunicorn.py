@@ -75,7 +75,14 @@ def counter(text: str, name: str, **labels: str) -> float:
 
 def test_metric_counts_match_requests_across_two_workers(gunicorn_server):
     base, multiproc, logs = gunicorn_server
-    # The readiness probe above made a few liveness requests already.
+    # Both workers must be up before we count (on a busy machine the second boots
+    # late): send liveness probes until each has written its own counter file.
+    deadline = time.monotonic() + 30
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while len({p.name.split("_")[-1] for p in multiproc.glob("counter_*.db")}) < 2:
+            assert time.monotonic() < deadline, "the second worker never answered"
+            list(pool.map(lambda u: get(u)[0], [base + "/core/health/live/"] * 8))
+    # The probes so far count too: measure from here.
     start = counter(get(base + "/metrics")[1].decode(), "api_requests_total", method="GET",
                     endpoint="/core/health/live/", status="200")
     live, missing = 80, 7
