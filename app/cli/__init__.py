@@ -159,3 +159,10 @@ def register(app: Flask) -> None:
     for group in (tenant_cli, staff_cli, api_client_cli, points_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo)
+    register_idempotency(app)
+
+
+def register_idempotency(app: Flask) -> None:
+    from app.cli.idempotency import idempotency_cli
+
+    app.cli.add_command(idempotency_cli)
