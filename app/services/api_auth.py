@@ -247,7 +247,7 @@ def authenticate(token: str) -> Principal:
         raise _invalid_token() from None
     if expires_at <= clock.now():
         raise _invalid_token(expired=True, expiry=expires_at,
-                             refresh_token_available=_family_alive(family_id, client_pk))
+                             refresh_available=_family_alive(family_id, client_pk))
     # The one query of every request. It loads the tenant too: the services'
     # tenants.get() then finds it in the session instead of asking again.
     row = db.session.execute(
