@@ -114,7 +114,8 @@ def test_it_refuses_an_invalid_token(client, token):
 
 def test_it_refuses_a_token_signed_with_another_key(client, full):
     claims = jwt.decode(full.token, options={"verify_signature": False})
-    forged = jwt.encode({**claims, "tid": claims["tid"] + 1}, "another-key-that-is-long-enough-for-hs256", algorithm="HS256")
+    forged = jwt.encode({**claims, "tid": claims["tid"] + 1},
+                        "another-key-that-is-long-enough-for-hs256", algorithm="HS256")
     assert_error(Api(client, forged).get(LEVELS), 401, "INVALID_TOKEN")
 
 
