@@ -6,7 +6,7 @@ token alone.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, g
 from flask_babel import get_locale
 from flask_limiter import RateLimitExceeded
 
@@ -15,6 +15,12 @@ from app.extensions import csrf
 from app.services.errors import INVALID_TOKEN, DomainError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _forget_previous_principal() -> None:
+    # g outlives the request when an app context was pushed beforehand (tests, CLI).
+    g.pop("api_principal", None)
 
 
 @bp.errorhandler(DomainError)
