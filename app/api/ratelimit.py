@@ -55,13 +55,15 @@ def points(view: F) -> F:
 
 def retry_after(exc: RateLimitExceeded) -> int:
     """Seconds until the breached window resets."""
+    window = max(1, int(exc.limit.limit.get_expiry()))
     try:
         current = limiter.current_limit
         if current is not None:
-            return max(1, math.ceil(current.reset_at - time.time()))
+            # reset_at is rounded up to a whole second: never say more than a window.
+            return min(window, max(1, math.ceil(current.reset_at - time.time())))
     except Exception:  # storage unreachable: the window length is an honest upper bound
         pass
-    return max(1, int(exc.limit.limit.get_expiry()))
+    return window
 
 
 def too_many_requests(exc: RateLimitExceeded) -> Response:
