@@ -41,9 +41,11 @@ def actor() -> Actor:
     return Actor("api_client", p.client_pk, p.client_name, client_ip(), ua, request_id())
 
 
-def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated) -> Callable[[F], F]:
-    """Authenticate the bearer token, check `needed` permissions, then apply `limit`
-    (which runs after us, so it can key on the client)."""
+def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated,
+             query: tuple[str, ...] = ()) -> Callable[[F], F]:
+    """Authenticate the bearer token, check `needed` permissions and the query
+    parameters (`query`: the ones allowed), then apply `limit` (which runs after
+    us, so it can key on the client)."""
     def decorate(view: F) -> F:
         limited = limit(view)
 
@@ -51,6 +53,7 @@ def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated) ->
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.api_principal = api_auth.authenticate(bearer_token())
             permissions.require(g.api_principal.permissions, *needed)
+            parsing.check_query(query)
             return limited(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -58,6 +61,7 @@ def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated) ->
 
 
 def _credentials(*names: str) -> dict[str, str]:
+    parsing.check_query(())
     body = parsing.json_object(names)
     errors = {n: [_("This field is required.")] for n in names
               if not isinstance(body.get(n), str) or not body.get(n)}

@@ -222,8 +222,10 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str,
 
 def _fields_param() -> dict[str, Any]:
     names = "|".join(serializers.PROFILE_FIELDS)
-    return _param("fields", "query", {"type": "string", "pattern": f"^({names})(,({names}))*$"},
-                  "Comma-separated profile keys to return; unknown names are refused.")
+    return _param("fields", "query",
+                  {"type": "string", "pattern": f"^(({names})(,({names}))*)?$"},
+                  "Comma-separated profile keys to return (empty: all); unknown names are "
+                  "refused.")
 
 
 PAGE_PARAMS = [

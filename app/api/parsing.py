@@ -88,6 +88,15 @@ def json_object(allowed: Iterable[str]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- query strings
 
+def check_query(allowed: Iterable[str]) -> None:
+    """Unknown query parameters are refused like unknown body keys: a misspelt
+    `page_sise` must not silently mean the default."""
+    allowed_set = set(allowed)
+    unknown = sorted({name for name in request.args if name not in allowed_set})
+    if unknown:
+        raise ValidationFailed({name: [_("Unknown query parameter.")] for name in unknown[:20]},
+                               allowed_parameters=sorted(allowed_set))
+
 def query_text(name: str, max_length: int = 200) -> str | None:
     value = request.args.get(name)
     if value is None or value == "":
@@ -109,13 +118,13 @@ def query_int(name: str) -> int | None:
 def query_fields(valid: Iterable[str]) -> list[str] | None:
     """`fields=a,b`: the keys to return. Unknown names are refused, not ignored."""
     raw = request.args.get("fields")
-    if raw is None or raw.strip() == "":
+    if raw is None or raw == "":
         return None
     valid_list = list(valid)
-    names = [name.strip() for name in raw.split(",") if name.strip()]
+    names = raw.split(",")
     unknown = [name for name in names if name not in valid_list]
     if unknown:
         raise ValidationFailed(
             {"fields": [_("Unknown field: %(name)s.", name=name) for name in unknown[:20]]},
             valid_fields=valid_list)
-    return list(dict.fromkeys(names)) or None
+    return list(dict.fromkeys(names))

@@ -27,7 +27,7 @@ def user_levels() -> Response:
 
 
 @bp.get("/v1/points/profiles/")
-@requires(permissions.VIEW)
+@requires(permissions.VIEW, query=("page_size", "cursor", "fields", "q", "level"))
 def list_profiles() -> Response:
     fields = parsing.query_fields(serializers.PROFILE_FIELDS)
     page = members.search(
@@ -56,7 +56,7 @@ def create_profile() -> Response:
 
 
 @bp.get("/v1/points/profiles/<user_id>/")
-@requires(permissions.VIEW)
+@requires(permissions.VIEW, query=("fields",))
 def get_profile(user_id: str) -> Response:
     fields = parsing.query_fields(serializers.PROFILE_FIELDS)
     profile = members.get_profile(principal().tenant_id, user_id)
@@ -64,7 +64,7 @@ def get_profile(user_id: str) -> Response:
 
 
 @bp.get("/v1/points/profiles/<user_id>/transactions/")
-@requires(permissions.VIEW)
+@requires(permissions.VIEW, query=("page_size", "cursor", "kind", "category"))
 def transactions(user_id: str) -> Response:
     page = points_service.history(
         principal().tenant_id, user_id, cursor=request.args.get("cursor"),
