@@ -221,3 +221,26 @@ def test_a_nul_character_is_refused_not_stripped(full, ctx):
         "user_id": "alice", "points_amount": 1, "category": "login", "reason": "a\x00b"}),
         422, "VALIDATION_ERROR")
     assert "reason" in details["field_errors"]
+
+
+def test_nul_characters_anywhere_are_refused_cleanly(full, ctx, client):
+    """PostgreSQL text cannot hold NUL: every place one can arrive answers 4xx."""
+    before = ledger_state()
+    assert_error(full.get("/api/v1/points/profiles/a%00b/"), 404, "MEMBER_NOT_FOUND")
+    assert_error(full.get("/api/v1/points/profiles/a%00b/transactions/"), 404,
+                 "MEMBER_NOT_FOUND")
+    assert_error(full.post("/api/v1/points/profiles/a%00b/vip-tags/",
+                           json={"tag_id": ctx["tag_id"]}), 404, "MEMBER_NOT_FOUND")
+    assert_error(full.post("/api/v1/points/earn/", json={
+        "user_id": "alice", "points_amount": 1, "category": "login", "operation_id": "a\x00"}),
+        422, "VALIDATION_ERROR")
+    details = assert_error(full.post("/api/v1/points/batch-earn/", json={"operations": [
+        {"user_id": "alice", "points_amount": 1, "category": "login", "operation_id": "k\x00"}]}),
+        422, "VALIDATION_ERROR")
+    assert "operation_id" in details["validation_errors"][0]["field_errors"]
+    assert_error(full.get("/api/v1/points/profiles/", query_string={"q": "a\x00"}), 422,
+                 "VALIDATION_ERROR")
+    assert ledger_state() == before
+    assert_error(client.post("/api/v1/auth/token/", json={"client_id": "jf\x00",
+                                                          "client_secret": "x"}),
+                 401, "INVALID_CLIENT")

@@ -29,14 +29,15 @@ Producer = Callable[[str | None], tuple[int, Any]]
 def idempotency_key(body: dict[str, Any]) -> str | None:
     header = request.headers.get(HEADER)
     if header is not None:
-        if not 1 <= len(header) <= IDEMPOTENCY_KEY_MAX:
+        if not 1 <= len(header) <= IDEMPOTENCY_KEY_MAX or "\x00" in header:
             raise ValidationFailed({HEADER: [_("An idempotency key is 1 to %(max)s characters.",
                                                 max=IDEMPOTENCY_KEY_MAX)]})
         return header
     operation_id = body.get("operation_id")
     if operation_id is None:
         return None
-    if not isinstance(operation_id, str) or not 1 <= len(operation_id) <= IDEMPOTENCY_KEY_MAX:
+    if not isinstance(operation_id, str) or not 1 <= len(operation_id) <= IDEMPOTENCY_KEY_MAX \
+            or "\x00" in operation_id:
         raise ValidationFailed({"operation_id": [
             _("An operation id is 1 to %(max)s characters of text.", max=IDEMPOTENCY_KEY_MAX)]})
     return operation_id

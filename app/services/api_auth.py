@@ -126,7 +126,7 @@ def issue(client_id: Any, client_secret: Any, actor: Actor) -> TokenPair:
 def _issue(client_id: Any, client_secret: Any, actor: Actor) -> TokenPair | int | None:
     """The pair, or the tenant id (None if unknown) of a failed attempt."""
     client = None
-    if isinstance(client_id, str) and 0 < len(client_id) <= 64:
+    if isinstance(client_id, str) and 0 < len(client_id) <= 64 and "\x00" not in client_id:
         client = db.session.execute(
             select(ApiClient).where(ApiClient.client_id == client_id)
         ).scalar_one_or_none()
@@ -148,7 +148,8 @@ def _issue(client_id: Any, client_secret: Any, actor: Actor) -> TokenPair | int 
 
 @transactional
 def _record_failure(tenant_id: int | None, client_id: Any, actor: Actor) -> None:
-    label = client_id[:64] if isinstance(client_id, str) else ""
+    # Kept for the audit trail as sent, except NUL, which PostgreSQL text cannot hold.
+    label = client_id[:64].replace("\x00", "\ufffd") if isinstance(client_id, str) else ""
     audit.record(tenant_id, Actor("anonymous", None, label, actor.ip, actor.user_agent,
                                   actor.request_id),
                  "api.token_denied", "api_client", label, {"client_id": label})
