@@ -94,6 +94,10 @@ class Config:
     ACCESS_TOKEN_TTL_SECONDS = 15 * 60
     REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
     IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+    # The API's rate limits: a Redis outage falls back to per-process counting
+    # instead of failing requests, and a hung Redis costs at most half a second.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
 
     def __init__(self) -> None:
         self.DATABASE_URL = normalise_database_url(

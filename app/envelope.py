@@ -112,3 +112,8 @@ def internal_error(exc: BaseException | None = None) -> Response:
         if current_app.config.get(setting):
             details[key] = current_app.config[setting]
     return error("INTERNAL_SERVER_ERROR", details)
+
+
+def respond(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
+    """An already built envelope body (e.g. an idempotent replay), sent as is."""
+    return _json_response(body, status, headers)

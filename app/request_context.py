@@ -27,6 +27,9 @@ def client_ip() -> str | None:
 def register(app: Flask) -> None:
     @app.before_request
     def _assign_request_id() -> None:
+        # `g` outlives a request when an app context was already pushed (tests,
+        # CLI): never let one request inherit the previous request's id.
+        g.pop("request_id", None)
         request_id()
 
     @app.after_request

@@ -162,6 +162,7 @@ def register(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(seed_demo)
     register_operations(app)
+    register_idempotency(app)
 
 
 def register_operations(app: Flask) -> None:
@@ -169,3 +170,9 @@ def register_operations(app: Flask) -> None:
 
     for module in (backup, keys, maintenance):
         app.cli.add_command(module.cli)
+
+
+def register_idempotency(app: Flask) -> None:
+    from app.cli.idempotency import idempotency_cli
+
+    app.cli.add_command(idempotency_cli)

@@ -104,7 +104,7 @@ def check_page_size(value: Any, default: int = 20) -> int:
 
 def find(tenant_id: int, user_id: str) -> Member:
     """The tenant-scoped loader: another tenant's member is simply not found."""
-    if not isinstance(user_id, str):
+    if not isinstance(user_id, str) or "\x00" in user_id:  # PostgreSQL text cannot hold NUL
         raise DomainError(MEMBER_NOT_FOUND)
     member = db.session.execute(
         select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)

@@ -103,7 +103,7 @@ def insufficient(required: int, available: int) -> DomainError:
 def _check_key(errors: FieldErrors, key: Any) -> str | None:
     if key is None:
         return None
-    if not isinstance(key, str) or not key or len(key) > IDEMPOTENCY_KEY_MAX:
+    if not isinstance(key, str) or not key or len(key) > IDEMPOTENCY_KEY_MAX or "\x00" in key:
         errors.add("operation_id", _("An operation id is 1 to %(max)s characters of text.",
                                      max=IDEMPOTENCY_KEY_MAX))
         return None

@@ -236,7 +236,7 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
     member = db.session.execute(
         select(_members).where(_members.c.tenant_id == tenant_id,
                                _members.c.user_id == user_id).with_for_update()
-    ).first() if isinstance(user_id, str) else None
+    ).first() if isinstance(user_id, str) and "\x00" not in user_id else None
     if member is None:
         raise DomainError("MEMBER_NOT_FOUND")
     if pay_with_points and tag.points_price is None:

@@ -1,0 +1,54 @@
+"""The integration JSON API (CONTRACT.md's API table) and its error-code pages.
+
+Views parse the request, call one service, render the result. Authentication
+and permissions are the `auth.requires` decorator's; the tenant comes from the
+token alone.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, g
+from flask_babel import get_locale
+from flask_limiter import RateLimitExceeded
+
+from app import envelope
+from app.extensions import csrf
+from app.services.errors import INVALID_TOKEN, DomainError
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.before_request
+def _forget_previous_principal() -> None:
+    # g outlives the request when an app context was pushed beforehand (tests, CLI).
+    g.pop("api_principal", None)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError) -> Response:
+    response = envelope.from_domain_error(exc)
+    if exc.status == 401:
+        # RFC 6750: tell the client which scheme to use and what went wrong.
+        challenge = 'Bearer realm="jifen"'
+        if exc.code == INVALID_TOKEN:
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(exc: RateLimitExceeded) -> Response:
+    from app.api.ratelimit import too_many_requests
+
+    return too_many_requests(exc)
+
+
+def register(app: Flask) -> None:
+    # Importing the view modules attaches their routes to the blueprints.
+    from app.api import auth, openapi, points, profiles, vip  # noqa: F401
+    from app.api.docs import bp as docs_bp
+
+    csrf.exempt(bp)  # token-authenticated: no cookies, so no cross-site forgery
+    app.register_blueprint(bp)
+    app.register_blueprint(docs_bp)
+    # base.html asks for get_locale(); Flask-Babel does not provide it to templates.
+    app.jinja_env.globals.setdefault("get_locale", get_locale)

@@ -1,0 +1,75 @@
+"""Cursor pagination stays stable while new rows arrive."""
+from __future__ import annotations
+
+import threading
+
+from app import create_app
+from app import config
+from app.services import points
+from tests.api_fixtures import API_ACTOR, assert_success
+
+
+def test_walking_history_while_earning_sees_every_old_row_exactly_once(
+        app, database_url, full, tenant, programme):
+    for i in range(45):
+        points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=i + 1,
+                    category="login")
+    existing = {t.id for t in points.history(tenant.id, "alice", page_size=100).items}
+    assert len(existing) == 45
+
+    stop = threading.Event()
+    earned: list[int] = []
+
+    def keep_earning() -> None:
+        # Its own application and connections: a separate writer, as in production.
+        writer = create_app(config.TestingConfig(database_url))
+        with writer.app_context():
+            while not stop.is_set() and len(earned) < 500:
+                outcome = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1,
+                                      category="community")
+                earned.append(outcome.transaction.id)
+            from app.extensions import db
+            db.session.remove()
+            db.engine.dispose()
+
+    thread = threading.Thread(target=keep_earning)
+    thread.start()
+    seen: list[int] = []
+    cursor = None
+    pages = 0
+    try:
+        while True:
+            query = {"page_size": 4, **({"cursor": cursor} if cursor else {})}
+            response = full.get("/api/v1/points/profiles/alice/transactions/",
+                                query_string=query)
+            data = assert_success(response, paged=True)
+            seen += [t["id"] for t in data]
+            pages += 1
+            info = response.get_json()["page_info"]
+            if not info["has_next"]:
+                break
+            cursor = info["next_cursor"]
+            assert isinstance(cursor, str) and cursor.isascii()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert earned, "the writer never earned while we paged"
+    old_seen = [i for i in seen if i in existing]
+    assert sorted(old_seen) == sorted(existing)  # every old row...
+    assert len(old_seen) == len(set(old_seen))  # ...exactly once
+    assert len(seen) == len(set(seen))
+    assert seen == sorted(seen, reverse=True)  # newest first, throughout
+    assert pages >= 12
+
+
+def test_a_cursor_is_opaque_and_a_forged_one_is_refused(full, tenant, programme):
+    for _ in range(3):
+        points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1, category="login")
+    response = full.get("/api/v1/points/profiles/alice/transactions/",
+                        query_string={"page_size": 1})
+    cursor = response.get_json()["page_info"]["next_cursor"]
+    assert not cursor.isdigit()
+    for forged in ("djE6LTE", "bm9wZQ", "12", "v1:2"):
+        bad = full.get("/api/v1/points/profiles/alice/transactions/",
+                       query_string={"cursor": forged})
+        assert bad.status_code == 422, forged

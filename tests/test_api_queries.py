@@ -1,0 +1,72 @@
+"""Database round trips of the hot paths: the earn route is benchmarked, and a
+list or a batch must not cost a query per item."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.services import points
+from tests.api_fixtures import API_ACTOR, assert_success
+
+EARN = {"user_id": "alice", "points_amount": 1, "category": "login"}
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_an_earn_costs_six_statements_and_a_keyed_one_eight(full, programme):
+    assert_success(full.post("/api/v1/points/earn/", json=EARN), 201)  # warm caches
+    with statements() as plain:
+        assert_success(full.post("/api/v1/points/earn/", json=EARN), 201)
+    # token check, member update, transaction, lot, audit row, the profile's tags
+    assert len(plain) == 6, plain
+    with statements() as keyed:
+        assert_success(full.post("/api/v1/points/earn/", json=EARN,
+                                 headers={"Idempotency-Key": "q-1"}), 201)
+    assert len(keyed) == 8, keyed  # + claiming the key, storing the response
+    with statements() as replay:
+        full.post("/api/v1/points/earn/", json=EARN, headers={"Idempotency-Key": "q-1"})
+    assert len(replay) == 3, replay  # token check, claim attempt, stored response
+
+
+@pytest.mark.postgresql  # SQLite has no multi-row INSERT … RETURNING in order: one per row
+def test_a_batch_costs_the_same_for_two_or_two_hundred(full, programme, tenant, make_member):
+    for i in range(100):
+        make_member(tenant, f"bulk{i}")
+    small = [{**EARN, "user_id": f"bulk{i}"} for i in range(2)]
+    large = [{**EARN, "user_id": f"bulk{i % 100}"} for i in range(200)]
+    with statements() as few:
+        assert_success(full.post("/api/v1/points/batch-earn/", json={"operations": small}), 201)
+    with statements() as many:
+        assert_success(full.post("/api/v1/points/batch-earn/", json={"operations": large}), 201)
+    assert len(many) == len(few), (len(few), len(many))
+
+
+def test_listing_profiles_costs_the_same_for_one_or_a_hundred(full, programme, tenant,
+                                                               make_member):
+    for i in range(100):
+        make_member(tenant, f"many{i}")
+        points.earn(tenant.id, API_ACTOR, user_id=f"many{i}", points_amount=5, category="login")
+    full.get("/api/v1/points/profiles/", query_string={"page_size": 1})  # warm caches
+    with statements() as one:
+        assert_success(full.get("/api/v1/points/profiles/", query_string={"page_size": 1}),
+                       paged=True)
+    with statements() as hundred:
+        assert_success(full.get("/api/v1/points/profiles/", query_string={"page_size": 100}),
+                       paged=True)
+    assert len(hundred) == len(one) <= 3, hundred
