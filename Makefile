@@ -39,7 +39,7 @@ translations: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		-o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location \
+	$(BIN)/pybabel update -i translations/messages.pot -d translations \
 		--ignore-obsolete --width 100
 
 migrate: install translations
