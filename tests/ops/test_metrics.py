@@ -4,10 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import jsonify
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.extensions import csrf
 from app.services import clock, points
 
 
@@ -24,15 +22,11 @@ def value(found, name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
-def test_it_counts_requests_by_route_rule_not_raw_path(app):
-    @app.get("/api/v1/points/profiles/<user_id>/")
-    def profile(user_id):
-        return jsonify(ok=True)
-
+def test_it_counts_requests_by_route_rule_not_raw_path(app, full, programme):
     client = app.test_client()
     before = samples(client.get("/metrics"))
-    for user in ("alice", "bob", "carol"):
-        client.get(f"/api/v1/points/profiles/{user}/")
+    for user in ("alice", "bob", "nobody"):
+        full.get(f"/api/v1/points/profiles/{user}/")
     client.get("/no/such/page/1")
     client.get("/no/such/page/2")
     after = samples(client.get("/metrics"))
@@ -41,32 +35,30 @@ def test_it_counts_requests_by_route_rule_not_raw_path(app):
     def delta(name, **labels):
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert delta("api_requests_total", method="GET", endpoint=rule, status="200") == 3
+    assert delta("api_requests_total", method="GET", endpoint=rule, status="200") == 2
+    assert delta("api_requests_total", method="GET", endpoint=rule, status="404") == 1
     assert delta("api_request_duration_seconds_count", method="GET", endpoint=rule) == 3
     assert delta("api_requests_total", method="GET", endpoint="<unmatched>", status="404") == 2
     assert not any("alice" in str(labels) for _, labels in after)
 
 
-def test_it_counts_points_operations_by_outcome(app):
-    outcomes = iter([201, 201, 422, 500])
-
-    @app.post("/api/v1/points/earn/")
-    @csrf.exempt  # as the API blueprint is
-    def earn():
-        return jsonify(ok=True), next(outcomes)
-
+def test_it_counts_points_operations_by_outcome(app, full, programme):
     client = app.test_client()
     before = samples(client.get("/metrics"))
-    for _ in range(4):
-        client.post("/api/v1/points/earn/", json={})
+    earn = {"user_id": "alice", "points_amount": 10, "category": "login"}
+    assert full.post("/api/v1/points/earn/", json=earn).status_code == 201
+    assert full.post("/api/v1/points/earn/", json=earn).status_code == 201
+    assert full.post("/api/v1/points/earn/", json={**earn, "points_amount": 0}).status_code == 422
+    assert full.post("/api/v1/points/spend/", json={**earn, "points_amount": 5000}).status_code == 422
     after = samples(client.get("/metrics"))
 
-    def delta(status):
-        labels = {"operation": "earn", "status": status}
+    def delta(operation, status):
+        labels = {"operation": operation, "status": status}
         return value(after, "points_operations_total", **labels) - \
             value(before, "points_operations_total", **labels)
 
-    assert (delta("success"), delta("rejected"), delta("error")) == (2, 1, 1)
+    assert (delta("earn", "success"), delta("earn", "rejected")) == (2, 1)
+    assert delta("spend", "rejected") == 1
 
 
 def test_it_reports_outstanding_points_and_active_members(app, tenant, other_tenant,

@@ -2,9 +2,8 @@
 never a 500 or a hang; afterwards everything works again, and writes retried
 with their idempotency keys take effect exactly once.
 
-The API blueprint is not in this branch yet, so a small /api/ route stands in
-for it: it runs points.earn through services.idempotency.run exactly as the API
-does. Once the API lands, the same test should drive POST /api/v1/points/earn/."""
+The requests go through the real API: POST /api/v1/points/earn/ with a bearer
+token and an Idempotency-Key."""
 from __future__ import annotations
 
 import threading
@@ -12,14 +11,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flask import request
 from sqlalchemy import func, select
 
 from app import config as app_config
-from app import envelope
-from app.extensions import csrf, db
+from app.extensions import db
 from app.models import PointTransaction
-from app.services import idempotency, ledger_check, points, tenants
+from app.services import api_clients, ledger_check, tenants
 from app.services.context import Actor
 from tests.ops.conftest import migrate
 
@@ -37,39 +34,27 @@ def outage_app(private_postgres, make_app):
                                         "pool_timeout": 5, "connect_args": {"connect_timeout": 3}}
     application = make_app(config, MAINTENANCE_CACHE_SECONDS=0)
 
-    @application.post("/api/test/earn/")
-    @csrf.exempt
-    def earn():
-        body = request.get_json()
-        key = request.headers["Idempotency-Key"]
-        tenant_id = application.config["OUTAGE_TENANT_ID"]
-
-        def operation() -> idempotency.Response:
-            outcome = points.earn(tenant_id, ACTOR, user_id=body["user_id"],
-                                  points_amount=body["points_amount"], category="login",
-                                  idempotency_key=key)
-            return idempotency.Response(201, envelope.success_body(
-                {"transaction": outcome.transaction.as_dict()}))
-
-        result = idempotency.run(tenant_id, key, idempotency.fingerprint(
-            "POST", request.path, body), operation)
-        return envelope.success(result.body["data"], status=result.status,
-                                headers={"Idempotent-Replayed": "true"} if result.replayed else {})
-
     with application.app_context():
         tenant = tenants.create("acme", "Acme", ACTOR)
         from app.services import members
         for user in ("alice", "bob", "carol", "dave"):
             members.create(tenant.id, ACTOR, user_id=user)
-        application.config["OUTAGE_TENANT_ID"] = tenant.id
+        issued = api_clients.create(tenant.id, ACTOR, name="outage",
+                                    permissions="can_view_points,can_earn_points")
         db.session.remove()
+    token = application.test_client().post("/api/v1/auth/token/", json={
+        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
+    }).get_json()["data"]["access_token"]
+    application.config["OUTAGE_TOKEN"] = token
     return application, private_postgres
 
 
 def post_earn(client, key: str, user: str = "alice", amount: int = 10):
     started = time.monotonic()
-    response = client.post("/api/test/earn/", json={"user_id": user, "points_amount": amount},
-                           headers={"Idempotency-Key": key})
+    response = client.post("/api/v1/points/earn/",
+                           json={"user_id": user, "points_amount": amount, "category": "login"},
+                           headers={"Idempotency-Key": key,
+                                    "Authorization": f"Bearer {client.application.config['OUTAGE_TOKEN']}"})
     return response, time.monotonic() - started
 
 
