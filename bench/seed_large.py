@@ -57,7 +57,8 @@ def _fix_sequences(cur) -> None:
                     f"COALESCE((SELECT MAX(id) FROM {table}), 1))")
 
 
-def build(slug: str, members_n: int, tx_per_member: float, due_lots: int, seed: int) -> None:
+def build(slug: str, members_n: int, tx_per_member: float, due_lots: int, seed: int,
+          whale_tx: int = 0) -> None:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     app = create_app()
@@ -103,6 +104,8 @@ def build(slug: str, members_n: int, tx_per_member: float, due_lots: int, seed: 
                 open_lots: list[list] = []  # [lot_id, remaining, expires_at]
                 joined = now - timedelta(days=rng.uniform(30, 365))
                 n_tx = max(1, int(rng.expovariate(1 / tx_per_member)))
+                if whale_tx and i == members_n - 1:
+                    n_tx = whale_tx  # one member with a very long history
                 times = sorted(joined + timedelta(seconds=rng.uniform(0, (now - joined).total_seconds()
                                                                       - 60)) for _ in range(n_tx))
                 last_activity = None
@@ -181,6 +184,8 @@ def build(slug: str, members_n: int, tx_per_member: float, due_lots: int, seed: 
             raw.close()
         print(f"tenant {slug}: {members_n} members; owner owner@{slug}.bench / {PASSWORD}")
         print(f"api client: {issued.client.client_id} {issued.client_secret}")
+        if whale_tx:
+            print(f"whale: b{member_id + members_n - 1}")
 
 
 def _flush(cur, members_rows, tx_rows, lot_rows, alloc_rows, audit_rows, tag_rows) -> None:
@@ -270,10 +275,12 @@ def main() -> None:
     parser.add_argument("--due-lots", type=int, default=0,
                         help="also add this many lots already past their expiry")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--whale", type=int, default=0,
+                        help="give the last member this many transactions")
     args = parser.parse_args()
     members_n = max(1, int(100_000 * args.scale)) if args.scale > 0 else 0
     start = time.monotonic()
-    build(args.slug, members_n, 20.0, args.due_lots, args.seed)
+    build(args.slug, members_n, 20.0, args.due_lots, args.seed, args.whale)
     print(f"built in {time.monotonic() - start:.0f} s")
 
 
