@@ -2,31 +2,13 @@
 list or a batch must not cost a query per item."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from app.extensions import db
 from app.services import points
 from tests.api_fixtures import API_ACTOR, assert_success
+from tests.querycount import statements
 
 EARN = {"user_id": "alice", "points_amount": 1, "category": "login"}
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_an_earn_costs_seven_statements_and_a_keyed_one_nine(full, programme):

@@ -1,0 +1,29 @@
+"""Counting the SQL statements a piece of code sends (for the N+1 guards)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from app.extensions import db
+
+# Transaction control is the driver's business, not the code's round trips.
+_IGNORED = ("BEGIN", "COMMIT", "ROLLBACK")
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The statements sent on the application's engine inside the block."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(_IGNORED):
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
