@@ -79,7 +79,8 @@ def decode_cursor(cursor: str | None, field_name: str = "cursor") -> int | None:
         raw = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, value = raw.split(":", 1)
         number = int(value)
-        if prefix != "v1" or number < 0:
+        # Ids are 64-bit: a larger number would overflow the driver (a 500), not page.
+        if prefix != "v1" or not 0 <= number < 2**63:
             raise ValueError
         return number
     except (ValueError, UnicodeDecodeError):
