@@ -14,7 +14,7 @@ from app.services import audit, clock, crypto
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
-from app.services.validation import FieldErrors, check_email, check_text
+from app.services.validation import FieldErrors, check_email, check_text, is_row_id
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -114,7 +114,7 @@ def _membership(tenant_id: int, staff_id: Any) -> StaffMembership:
     membership = db.session.execute(
         select(StaffMembership).where(StaffMembership.staff_id == staff_id,
                                       StaffMembership.tenant_id == tenant_id)
-    ).scalar_one_or_none() if isinstance(staff_id, int) else None
+    ).scalar_one_or_none() if is_row_id(staff_id) else None
     if membership is None:
         raise DomainError(NOT_FOUND)
     return membership

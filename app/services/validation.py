@@ -44,6 +44,12 @@ def is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def is_row_id(value: Any) -> bool:
+    """Could be a primary key: a positive 64-bit integer. Anything larger would
+    overflow the database driver (a 500) instead of simply not being found."""
+    return is_integer(value) and 0 < value < 2**63
+
+
 def check_amount(errors: FieldErrors, value: Any, max_points: int, signed: bool = False,
                  field: str = "points_amount") -> int | None:
     if value is None:
