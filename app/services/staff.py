@@ -162,14 +162,17 @@ def list_staff(tenant_id: int) -> list[tuple[StaffUser, StaffMembership]]:
 @transactional
 def authenticate(email: Any, password: Any, actor: Actor) -> StaffUser | None:
     """Check a sign-in; every attempt is audited, success or not."""
-    user = find_by_email(email) if isinstance(email, str) and email else None
+    # PostgreSQL text cannot hold NUL: such an address is simply unknown.
+    user = find_by_email(email) if isinstance(email, str) and email and "\x00" not in email \
+        else None
     ok = False
     if user is None:
         crypto.dummy_verify()
     else:
         ok = isinstance(password, str) and crypto.verify_password(user.password_hash, password) \
             and user.is_active
-    label = crypto.normalise_email(email) if isinstance(email, str) else ""
+    label = crypto.normalise_email(email).replace("\x00", "\ufffd") \
+        if isinstance(email, str) else ""
     tenant_ids = [r.tenant_id for r in roles_of(user.id)] if user is not None else []
     for tenant_id in tenant_ids or [None]:
         audit.record(tenant_id, Actor(type="staff" if user else "anonymous",
