@@ -20,7 +20,7 @@ DISPLAY_NAME_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
 # No whitespace, no control characters, no '/': user ids appear in URL paths.
 _USER_ID_RE = re.compile(r"^[^\s/\\\x00-\x1f\x7f]+$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{3,32}$")
 
 
