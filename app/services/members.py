@@ -225,7 +225,7 @@ def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
     user_id prefix, or part of the display name."""
     after = decode_cursor(cursor)
     if q and "\x00" in q:  # PostgreSQL text cannot hold NUL
-        raise ValidationFailed({"q": [_("The search cannot contain NUL characters.")]})
+        raise ValidationFailed({"q": [_("This field cannot contain NUL characters.")]})
     query = select(Member).where(Member.tenant_id == tenant_id)
     if q:
         q = q.strip()
