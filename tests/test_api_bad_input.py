@@ -244,3 +244,18 @@ def test_nul_characters_anywhere_are_refused_cleanly(full, ctx, client):
     assert_error(client.post("/api/v1/auth/token/", json={"client_id": "jf\x00",
                                                           "client_secret": "x"}),
                  401, "INVALID_CLIENT")
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_an_expiry_off_the_calendar_in_utc_is_refused_not_a_500(full, ctx, value):
+    """Valid ISO 8601 whose offset pushes it past year 1 or 9999 when made UTC."""
+    before = ledger_state()
+    details = assert_error(full.post("/api/v1/points/earn/", json={
+        "user_id": "alice", "points_amount": 1, "category": "login", "expires_at": value}),
+        422, "VALIDATION_ERROR")
+    assert "expires_at" in details["field_errors"]
+    details = assert_error(full.post("/api/v1/points/batch-earn/", json={"operations": [
+        {"user_id": "alice", "points_amount": 1, "category": "login", "expires_at": value}]}),
+        422, "VALIDATION_ERROR")
+    assert "expires_at" in details["validation_errors"][0]["field_errors"]
+    assert ledger_state() == before

@@ -1,12 +1,13 @@
 """Cursor pagination stays stable while new rows arrive."""
 from __future__ import annotations
 
+import base64
 import threading
 
 from app import create_app
 from app import config
 from app.services import points
-from tests.api_fixtures import API_ACTOR, assert_success
+from tests.api_fixtures import API_ACTOR, assert_error, assert_success
 
 
 def test_walking_history_while_earning_sees_every_old_row_exactly_once(
@@ -73,3 +74,11 @@ def test_a_cursor_is_opaque_and_a_forged_one_is_refused(full, tenant, programme)
         bad = full.get("/api/v1/points/profiles/alice/transactions/",
                        query_string={"cursor": forged})
         assert bad.status_code == 422, forged
+
+
+def test_a_forged_cursor_beyond_64_bits_is_refused_not_a_500(full, programme):
+    huge = base64.urlsafe_b64encode(f"v1:{2**64}".encode()).decode().rstrip("=")
+    for path in ("/api/v1/points/profiles/", "/api/v1/points/profiles/alice/transactions/"):
+        details = assert_error(full.get(path, query_string={"cursor": huge}), 422,
+                               "VALIDATION_ERROR")
+        assert "cursor" in details["field_errors"]

@@ -34,6 +34,8 @@ def test_it_creates_a_member_with_encrypted_contact_details(tenant, actor):
     ({"user_id": "ok", "display_name": "d" * 201}, "display_name"),
     ({"user_id": "ok", "display_name": 5}, "display_name"),
     ({"user_id": "ok", "email": "not-an-email"}, "email"),
+    ({"user_id": "ok", "email": "a\x00@b.test"}, "email"),
+    ({"user_id": "ok", "email": "a@b.te\x7fst"}, "email"),
     ({"user_id": "ok", "phone": "call me"}, "phone"),
 ])
 def test_it_validates_new_members(tenant, actor, fields, bad):

@@ -35,6 +35,7 @@ def test_an_existing_user_gets_a_role_in_another_tenant(tenant, other_tenant, ma
 @pytest.mark.parametrize("fields, bad", [
     ({"email": "", "role": "admin", "password": PASSWORD}, "email"),
     ({"email": "nope", "role": "admin", "password": PASSWORD}, "email"),
+    ({"email": "a\x00@b.test", "role": "admin", "password": PASSWORD}, "email"),
     ({"email": "a@b.test", "role": "root", "password": PASSWORD}, "role"),
     ({"email": "a@b.test", "role": "admin", "password": "short"}, "password"),
     ({"email": "a@b.test", "role": "admin", "password": "password123"}, "password"),

@@ -47,6 +47,15 @@ def test_another_tenants_objects_are_not_found(people, other_tenant):
     assert owner.post(f"/t/acme/staff/{outsider_id}/deactivate").status_code == 404
 
 
+def test_an_id_beyond_64_bits_is_not_found_not_a_500(people):
+    owner, huge = people["owner"], 2**64
+    assert owner.get(f"/t/acme/levels/{huge}/edit").status_code == 404
+    assert owner.post(f"/t/acme/levels/{huge}/delete").status_code == 404
+    assert owner.post(f"/t/acme/api-clients/{huge}/revoke").status_code == 404
+    assert owner.post(f"/t/acme/staff/{huge}/role", {"role": "viewer"}).status_code == 404
+    assert owner.post(f"/t/acme/staff/{huge}/deactivate").status_code == 404
+
+
 def test_levels_crud_with_inline_errors(people, tenant):
     admin = people["admin"]
     assert admin.post("/t/acme/levels/", {"level_name": "Gold", "min_points": "100"}).status_code == 302

@@ -32,6 +32,16 @@ def test_the_date_range_is_checked(people):
     assert people["owner"].get("/t/acme/audit/?date_from=nonsense").status_code == 422
 
 
+def test_filters_with_a_nul_character_are_refused_not_a_500(people):
+    response = people["owner"].get("/t/acme/audit/?actor=a%00&action=b%00&target_id=c%00")
+    assert response.status_code == 422 and "NUL" in text(response)
+
+
+def test_the_calendars_first_and_last_days_are_valid_bounds(people):
+    response = people["owner"].get("/t/acme/audit/?date_from=0001-01-01&date_to=9999-12-31")
+    assert response.status_code == 200 and "<code>auth.login</code>" in text(response)
+
+
 def test_it_pages_by_cursor(people, tenant, make_member):
     for i in range(60):
         make_member(tenant, f"m{i}")

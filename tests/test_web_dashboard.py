@@ -8,6 +8,7 @@ from tests.webtools import check_access, is_full_page, text
 def test_it_checks_access(people):
     check_access(people, "GET", "/t/acme/", VIEW, ROLE_PERMISSIONS)
     assert people["owner"].get("/t/nowhere/").status_code == 404
+    assert people["owner"].get("/t/acme%00/").status_code == 404  # not a 500 on PostgreSQL
 
 
 def test_it_shows_the_numbers_and_a_chart(people, tenant, make_member, actor):

@@ -86,6 +86,14 @@ def test_export_is_the_filtered_list_with_formulas_defused(people, tenant, make_
     assert "'=HYPERLINK" in body and "Plain" not in body
 
 
+def test_a_search_with_a_nul_character_is_refused_not_a_500(people, alice):
+    """PostgreSQL text cannot hold NUL; the API refuses such a `q` the same way."""
+    listing = people["viewer"].get("/t/acme/members/?q=a%00b")
+    assert listing.status_code == 200 and "Alice Liddell" not in text(listing)
+    assert "not valid" in text(listing)
+    assert people["viewer"].get("/t/acme/members/export.csv?q=a%00b").status_code == 400
+
+
 def test_history_pages_and_filters_for_htmx(people, alice, tenant, actor):
     points.spend(tenant.id, actor, user_id="alice", points_amount=10, category="payment")
     partial = people["viewer"].get("/t/acme/members/alice/?kind=spend", htmx=True)
@@ -121,6 +129,13 @@ def test_a_double_submit_makes_one_change(people, alice, tenant):
     assert first.status_code == second.status_code == 200
     assert balance(tenant.id, "alice") == 105
     assert "Already done" in text(second)
+
+
+def test_a_forged_key_with_a_nul_character_is_refused_inline(people, alice, tenant):
+    data = {"points_amount": "5", "category": "login", "idempotency_key": "portal:a\x00"}
+    response = people["owner"].post("/t/acme/members/alice/earn", data, htmx=True)
+    assert response.status_code == 422 and "operation id" in text(response)
+    assert balance(tenant.id, "alice") == 100
 
 
 def test_overspending_shows_the_shortage_inline_and_keeps_the_input(people, alice, tenant):

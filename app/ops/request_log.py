@@ -57,9 +57,9 @@ class RedactSecrets(logging.Filter):
 def actor_label() -> str:
     """Who made the request, by id only: never a name, email or token. Reads
     only what the auth layers already loaded, so logging costs no query."""
-    client = getattr(g, "api_client", None)
-    if client is not None and getattr(client, "id", None) is not None:
-        return f"api_client:{client.id}"
+    principal = getattr(g, "api_principal", None)  # set by the API's bearer-token check
+    if principal is not None:
+        return f"api_client:{principal.client_pk}"
     user = getattr(g, "_login_user", None)  # set by Flask-Login once it loaded the user
     if user is not None and getattr(user, "is_authenticated", False):
         return f"staff:{getattr(user, 'id', '?')}"
@@ -67,9 +67,9 @@ def actor_label() -> str:
 
 
 def tenant_label() -> str | None:
-    client = getattr(g, "api_client", None)
-    if client is not None and getattr(client, "tenant_id", None) is not None:
-        return str(client.tenant_id)
+    principal = getattr(g, "api_principal", None)
+    if principal is not None:
+        return str(principal.tenant_id)
     tenant = getattr(g, "tenant", None)
     if tenant is not None:
         return str(getattr(tenant, "slug", None) or getattr(tenant, "id", ""))

@@ -16,7 +16,7 @@ from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.permissions import parse_permissions
 from app.services.uow import transactional
-from app.services.validation import FieldErrors, check_text
+from app.services.validation import FieldErrors, check_text, is_row_id
 
 RATE_LIMIT_RE = re.compile(r"^\d{1,9}\s*/\s*(second|minute|hour|day)$")
 
@@ -57,7 +57,7 @@ def create(tenant_id: int, actor: Actor, *, name: Any, permissions: Any,
 
 
 def get(tenant_id: int, client_pk: Any) -> ApiClient:
-    client = db.session.get(ApiClient, client_pk) if isinstance(client_pk, int) else None
+    client = db.session.get(ApiClient, client_pk) if is_row_id(client_pk) else None
     if client is None or client.tenant_id != tenant_id:
         raise DomainError(NOT_FOUND)
     return client

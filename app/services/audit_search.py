@@ -54,6 +54,12 @@ def search(tenant_id: int, *, actor: str | None = None, action: str | None = Non
     `action`: an action, or the start of one ("points."); `until` is exclusive."""
     if since is not None and until is not None and since >= until:
         raise ValidationFailed({"date_to": [_("The end must be after the start.")]})
+    with_nul = [name for name, value in (("actor", actor), ("action", action),
+                                         ("target_type", target_type), ("target_id", target_id))
+                if value and "\x00" in value]
+    if with_nul:  # PostgreSQL text cannot hold NUL
+        raise ValidationFailed({name: [_("This field cannot contain NUL characters.")]
+                                for name in with_nul})
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     after = decode_cursor(cursor)
     query = select(_audit).where(_audit.c.tenant_id == tenant_id)

@@ -15,7 +15,7 @@ from app.services import audit, clock, tenants
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.uow import transactional
-from app.services.validation import FieldErrors, check_positive_int, check_text
+from app.services.validation import FieldErrors, check_positive_int, check_text, is_row_id
 
 MAX_MIN_POINTS = 10**15
 _levels = Level.__table__
@@ -106,7 +106,7 @@ def _recompute_members(tenant_id: int) -> None:
 
 
 def get(tenant_id: int, level_id: Any) -> Level:
-    level = db.session.get(Level, level_id) if isinstance(level_id, int) else None
+    level = db.session.get(Level, level_id) if is_row_id(level_id) else None
     if level is None or level.tenant_id != tenant_id:
         raise DomainError(NOT_FOUND)
     return level

@@ -79,7 +79,8 @@ def decode_cursor(cursor: str | None, field_name: str = "cursor") -> int | None:
         raw = base64.urlsafe_b64decode(padded.encode()).decode()
         prefix, value = raw.split(":", 1)
         number = int(value)
-        if prefix != "v1" or number < 0:
+        # Ids are 64-bit: a larger number would overflow the driver (a 500), not page.
+        if prefix != "v1" or not 0 <= number < 2**63:
             raise ValueError
         return number
     except (ValueError, UnicodeDecodeError):
@@ -223,6 +224,8 @@ def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
     """Members newest first. `q`: an email (exact, through the keyed hash), or a
     user_id prefix, or part of the display name."""
     after = decode_cursor(cursor)
+    if q and "\x00" in q:  # PostgreSQL text cannot hold NUL
+        raise ValidationFailed({"q": [_("This field cannot contain NUL characters.")]})
     query = select(Member).where(Member.tenant_id == tenant_id)
     if q:
         q = q.strip()

@@ -33,7 +33,7 @@ from app.services.errors import (
 from app.services.uow import transactional
 from app.services.validation import (
     IDEMPOTENCY_KEY_MAX, FieldErrors, check_amount, check_category, check_expires_at,
-    check_reason, check_user_id, points_constraints,
+    check_reason, check_user_id, is_row_id, points_constraints,
 )
 
 _tx = PointTransaction.__table__
@@ -405,8 +405,7 @@ def adjust(tenant_id: int, actor: Actor, *, user_id: Any, points_amount: Any, re
 
 def get_transaction(tenant_id: int, transaction_id: Any) -> Row:
     """The tenant-scoped loader for ledger entries."""
-    if not isinstance(transaction_id, int) or isinstance(transaction_id, bool) \
-            or not 0 < transaction_id < 2**63:
+    if not is_row_id(transaction_id):
         raise DomainError(NOT_FOUND)
     row = db.session.execute(
         select(_tx, _members.c.user_id).join(_members, _members.c.id == _tx.c.member_id)

@@ -14,7 +14,7 @@ from app.services import audit, clock, crypto
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
-from app.services.validation import FieldErrors, check_email, check_text
+from app.services.validation import FieldErrors, check_email, check_text, is_row_id
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 256
@@ -114,7 +114,7 @@ def _membership(tenant_id: int, staff_id: Any) -> StaffMembership:
     membership = db.session.execute(
         select(StaffMembership).where(StaffMembership.staff_id == staff_id,
                                       StaffMembership.tenant_id == tenant_id)
-    ).scalar_one_or_none() if isinstance(staff_id, int) else None
+    ).scalar_one_or_none() if is_row_id(staff_id) else None
     if membership is None:
         raise DomainError(NOT_FOUND)
     return membership
@@ -162,14 +162,17 @@ def list_staff(tenant_id: int) -> list[tuple[StaffUser, StaffMembership]]:
 @transactional
 def authenticate(email: Any, password: Any, actor: Actor) -> StaffUser | None:
     """Check a sign-in; every attempt is audited, success or not."""
-    user = find_by_email(email) if isinstance(email, str) and email else None
+    # PostgreSQL text cannot hold NUL: such an address is simply unknown.
+    user = find_by_email(email) if isinstance(email, str) and email and "\x00" not in email \
+        else None
     ok = False
     if user is None:
         crypto.dummy_verify()
     else:
         ok = isinstance(password, str) and crypto.verify_password(user.password_hash, password) \
             and user.is_active
-    label = crypto.normalise_email(email) if isinstance(email, str) else ""
+    label = crypto.normalise_email(email).replace("\x00", "\ufffd") \
+        if isinstance(email, str) else ""
     tenant_ids = [r.tenant_id for r in roles_of(user.id)] if user is not None else []
     for tenant_id in tenant_ids or [None]:
         audit.record(tenant_id, Actor(type="staff" if user else "anonymous",

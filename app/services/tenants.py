@@ -57,6 +57,8 @@ def get_for_level_write(tenant_id: int) -> Tenant:
 
 
 def get_by_slug(slug: str) -> Tenant | None:
+    if not SLUG_RE.match(slug):  # no such tenant (and no NUL sent to PostgreSQL)
+        return None
     return db.session.execute(select(Tenant).where(Tenant.slug == slug)).scalar_one_or_none()
 
 

@@ -20,7 +20,7 @@ DISPLAY_NAME_MAX = 200
 IDEMPOTENCY_KEY_MAX = 255
 # No whitespace, no control characters, no '/': user ids appear in URL paths.
 _USER_ID_RE = re.compile(r"^[^\s/\\\x00-\x1f\x7f]+$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL_RE = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 _PHONE_RE = re.compile(r"^\+?[0-9 ()\-]{3,32}$")
 
 
@@ -42,6 +42,12 @@ def points_constraints(max_points: int, signed: bool = False) -> dict[str, Any]:
 
 def is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_row_id(value: Any) -> bool:
+    """Could be a primary key: a positive 64-bit integer. Anything larger would
+    overflow the database driver (a 500) instead of simply not being found."""
+    return is_integer(value) and 0 < value < 2**63
 
 
 def check_amount(errors: FieldErrors, value: Any, max_points: int, signed: bool = False,
@@ -110,7 +116,10 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed past the calendar by its offset
+        return None
 
 
 def check_expires_at(errors: FieldErrors, value: Any, now: datetime) -> datetime | None:

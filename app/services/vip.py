@@ -23,7 +23,7 @@ from app.services import points as points_service
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, POINTS_DISABLED, VIP_TAG_CONFLICT, DomainError
 from app.services.uow import transactional
-from app.services.validation import FieldErrors, check_positive_int, check_text
+from app.services.validation import FieldErrors, check_positive_int, check_text, is_row_id
 
 UPGRADE, EXTEND, REPLACE = "upgrade_existing", "extend_existing", "replace_existing"
 RESOLUTIONS = (UPGRADE, EXTEND, REPLACE)
@@ -78,7 +78,7 @@ def invalidate(tenant_id: int) -> None:
 
 
 def get_tag(tenant_id: int, tag_id: Any) -> VipTag:
-    if not isinstance(tag_id, int) or isinstance(tag_id, bool) or not 0 < tag_id < 2**63:
+    if not is_row_id(tag_id):
         raise DomainError(NOT_FOUND)
     tag = db.session.get(VipTag, tag_id)
     if tag is None or tag.tenant_id != tenant_id:
@@ -307,7 +307,7 @@ def _insert_holding(tenant_id: int, member_id: int, tag: Any, now: datetime,
 def end_holding(tenant_id: int, actor: Actor, user_id: str, holding_id: Any) -> None:
     """End a member's tag now (a support agent's "remove")."""
     member = members.find(tenant_id, user_id)
-    if not isinstance(holding_id, int):
+    if not is_row_id(holding_id):
         raise DomainError(NOT_FOUND)
     now = clock.now()
     result = db.session.execute(

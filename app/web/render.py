@@ -58,7 +58,7 @@ def once(tenant_id: int, key: str | None, form: FlaskForm,
          operation: Callable[[], Mapping[str, Any]]) -> tuple[dict[str, Any], bool]:
     """Run `operation` once per form key. Returns its result (a small JSON-able
     dict) and whether this was a replay of an earlier submit of the same form."""
-    if not key or not key.startswith(KEY_PREFIX) or len(key) > 64:
+    if not key or not key.startswith(KEY_PREFIX) or len(key) > 64 or "\x00" in key:
         key = new_key()  # a missing or forged key: no protection, but no error either
 
     def run() -> idempotency.Response:

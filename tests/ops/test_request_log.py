@@ -34,7 +34,7 @@ def test_it_logs_one_json_line_per_request(app, log_lines):
     @app.post("/api/v1/points/profiles/<user_id>/things/")
     @csrf.exempt
     def things(user_id):
-        g.api_client = SimpleNamespace(id=9, tenant_id=3)
+        g.api_principal = SimpleNamespace(client_pk=9, tenant_id=3)
         return {"ok": True}, 201
 
     app.test_client().post("/api/v1/points/profiles/alice/things/?access_token=tok-SECRET-1",
@@ -54,6 +54,15 @@ def test_it_logs_one_json_line_per_request(app, log_lines):
     assert line["actor"] == "api_client:9"
     assert line["ip"] == "127.0.0.1"  # X-Forwarded-For is not trusted without PROXY_FIX_X_FOR
     assert "SECRET" not in json.dumps(log_lines())
+
+
+def test_it_logs_the_integration_of_a_real_api_request(tenant, credentials, full, log_lines):
+    """The API's own bearer-token check is what names the client and tenant."""
+    full.get("/api/v1/points/user-levels/")
+    line = [x for x in log_lines() if x["name"] == "jifen.request"][-1]
+    assert line["status"] == 200
+    assert line["actor"] == f"api_client:{credentials.pk}"
+    assert line["tenant"] == str(tenant.id)
 
 
 def test_it_times_requests_that_a_hook_refused(app, log_lines):

@@ -35,7 +35,7 @@ def sentry_app(make_app):
     @application.post("/api/v1/boom/")
     @csrf.exempt
     def boom():
-        g.api_client = SimpleNamespace(id=42, tenant_id=7)
+        g.api_principal = SimpleNamespace(client_pk=42, tenant_id=7)
         password = "hunter2-secret"  # a local variable Sentry must not capture  # noqa: F841
         raise RuntimeError("failed for alice@example.com, phone +86 138 0013 8000, "
                            "token=abcDEF123456")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import request
 from flask_babel import lazy_gettext as _l
@@ -39,6 +39,11 @@ def _midnight(day) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def _end_of(day: date) -> datetime | None:
+    """The midnight after `day`; None (no bound) for the calendar's last day."""
+    return _midnight(day + timedelta(days=1)) if day < date.max else None
+
+
 @bp.route("/t/<slug>/audit/")
 @tenant_view(MANAGE)
 def index(tc: TenantContext):
@@ -51,8 +56,7 @@ def index(tc: TenantContext):
                 tc.tenant.id, actor=form.actor.data, action=form.action.data,
                 target_type=form.target_type.data or None, target_id=form.target_id.data,
                 since=_midnight(form.date_from.data) if form.date_from.data else None,
-                until=_midnight(form.date_to.data + timedelta(days=1))
-                if form.date_to.data else None,
+                until=_end_of(form.date_to.data) if form.date_to.data else None,
                 cursor=form.cursor.data or None)
         except ValidationFailed as exc:
             apply_errors(form, exc)

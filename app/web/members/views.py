@@ -73,15 +73,16 @@ def _csv_safe(value: Any) -> Any:
 def export(tc: TenantContext):
     filters = _filters(_search_form(tc))
     tenant_id = tc.tenant.id
+    # The first page before streaming: a refused filter is an error page, not a cut download.
+    first = members.search(tenant_id, page_size=EXPORT_PAGE, **filters)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["user_id", "display_name", "email", "phone", "total_points",
                          "lifetime_points", "level", "tags", "points_enabled", "created_at"])
-        cursor = None
+        page = first
         while True:
-            page = members.search(tenant_id, cursor=cursor, page_size=EXPORT_PAGE, **filters)
             for p in page.items:
                 writer.writerow([_csv_safe(v) for v in (
                     p.user_id, p.display_name, p.email or "", p.phone or "", p.total_points,
@@ -93,7 +94,8 @@ def export(tc: TenantContext):
             buffer.truncate()
             if not page.next_cursor:
                 break
-            cursor = page.next_cursor
+            page = members.search(tenant_id, cursor=page.next_cursor, page_size=EXPORT_PAGE,
+                                  **filters)
 
     return Response(stream_with_context(rows()), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{tc.slug}-members.csv"'})
