@@ -295,3 +295,31 @@ def test_the_conflict_preview_matches_what_each_resolution_does(tenant, alice, a
                                                   "expires_at": T0 + timedelta(days=120)}
     [held] = grant(tenant, actor, tags["gold"], resolution="upgrade_existing")
     assert held.expires_at == preview.options["upgrade_existing"]["expires_at"]
+
+
+def test_extensions_stop_before_the_calendar_runs_out(app, tenant, make_member, actor):
+    from datetime import timedelta
+
+    from app.services import vip
+    from app.services.errors import DomainError
+
+    tag = vip.create_tag(tenant.id, actor, tag_name="Forever", tag_type="vip", rank=1,
+                         duration_days=36500)
+    make_member(tenant, "methuselah")
+    vip.grant(tenant.id, actor, user_id="methuselah", tag_id=tag.id)
+    extensions = 0
+    while True:
+        try:
+            vip.grant(tenant.id, actor, user_id="methuselah", tag_id=tag.id,
+                      resolution="extend_existing")
+        except DomainError as exc:
+            assert exc.code == "VALIDATION_ERROR"
+            assert "resolution" in exc.details["field_errors"]
+            break
+        extensions += 1
+        assert extensions < 100
+    held = vip.members.active_tags([vip.members.find(tenant.id, "methuselah").id])
+    (holding,) = next(iter(held.values()))
+    assert holding.expires_at + timedelta(days=36500) >= vip.LATEST_EXPIRY
+    preview = vip.preview_conflict(tenant.id, "methuselah", tag.id)
+    assert "extend_existing" not in preview.options and "replace_existing" in preview.options

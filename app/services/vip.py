@@ -10,7 +10,7 @@ the caller chose a resolution:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -194,15 +194,29 @@ def _open_holding(member_id: int, tag_type: str) -> Any:
     ).first()
 
 
+# Holdings never run past this: repeated extensions would otherwise overflow the calendar.
+LATEST_EXPIRY = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _plus_days(start: datetime, days: int) -> datetime | None:
+    if start >= LATEST_EXPIRY - timedelta(days=days):
+        return None
+    return start + timedelta(days=days)
+
+
 def plan(existing: Any, tag: Any, now: datetime) -> dict[str, dict[str, Any]]:
-    """The outcome of each valid resolution: which tag the member ends with, until when."""
-    duration = timedelta(days=tag.duration_days)
+    """The outcome of each valid resolution: which tag the member ends with, until when.
+    A resolution that would run past LATEST_EXPIRY is left out."""
+    fresh = _plus_days(now, tag.duration_days)
+    extended = _plus_days(existing.expires_at, tag.duration_days)
     plans = {
-        UPGRADE: {"tag_name": tag.tag_name, "expires_at": max(existing.expires_at, now + duration)},
-        EXTEND: {"tag_name": existing.tag_name, "expires_at": existing.expires_at + duration},
-        REPLACE: {"tag_name": tag.tag_name, "expires_at": now + duration},
+        UPGRADE: {"tag_name": tag.tag_name,
+                  "expires_at": fresh and max(existing.expires_at, fresh)},
+        EXTEND: {"tag_name": existing.tag_name, "expires_at": extended},
+        REPLACE: {"tag_name": tag.tag_name, "expires_at": fresh},
     }
-    return {k: plans[k] for k in resolution_options(existing.rank, tag.rank)}
+    return {k: plans[k] for k in resolution_options(existing.rank, tag.rank)
+            if plans[k]["expires_at"] is not None}
 
 
 def preview_conflict(tenant_id: int, user_id: str, tag_id: Any) -> ConflictPreview | None:
@@ -265,6 +279,11 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
                 "resolution_options": options,
             })
 
+    target = plan(existing, tag, now).get(resolution) if existing is not None else None
+    if existing is not None and target is None:
+        raise DomainError("VALIDATION_ERROR", {"field_errors": {"resolution": [
+            _("This would keep the tag beyond the latest date we can store.")]}})
+
     payment_id = None
     if pay_with_points:
         view, _row = points_service._debit(
@@ -273,16 +292,15 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
             audit_action="points.spend", audit_extra={"vip_tag_id": tag.id})
         payment_id = view.id
 
-    duration = timedelta(days=tag.duration_days)
     applied = resolution if existing is not None else "grant"
     if existing is None:
-        _insert_holding(tenant_id, member.id, tag, now, now + duration, payment_id)
+        _insert_holding(tenant_id, member.id, tag, now,
+                        now + timedelta(days=tag.duration_days), payment_id)
     elif resolution == EXTEND:
         db.session.execute(update(_holdings).where(_holdings.c.id == existing.id)
-                           .values(expires_at=existing.expires_at + duration))
+                           .values(expires_at=target["expires_at"]))
     else:
-        expires = max(existing.expires_at, now + duration) if resolution == UPGRADE \
-            else now + duration
+        expires = target["expires_at"]
         db.session.execute(update(_holdings).where(_holdings.c.id == existing.id).values(
             ended_at=now, end_reason="upgraded" if resolution == UPGRADE else "replaced"))
         _insert_holding(tenant_id, member.id, tag, now, expires, payment_id)
