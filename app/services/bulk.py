@@ -30,7 +30,7 @@ def _pg_type(column: Any) -> str:
     raise TypeError(f"no array type for {column}")
 
 
-def _is_postgres() -> bool:
+def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
@@ -47,7 +47,7 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
     the order of `rows`."""
     if not rows:
         return []
-    if not _is_postgres():
+    if not is_postgres():
         stmt = insert(table)
         if with_ids:
             return list(db.session.execute(
@@ -75,7 +75,7 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
 
 def id_in(column: Any, ids: list[int]) -> Any:
     """`column IN ids`: one array parameter on PostgreSQL, not thousands of scalars."""
-    if _is_postgres():
+    if is_postgres():
         from sqlalchemy import any_, bindparam
         from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -88,7 +88,7 @@ def add_to_column(table: Table, column: str, deltas: dict[int, int],
     """`column += delta` for many rows by id, in one statement on PostgreSQL."""
     if not deltas:
         return
-    if not _is_postgres():
+    if not is_postgres():
         from sqlalchemy import bindparam, update
 
         db.session.execute(
