@@ -184,3 +184,18 @@ def test_names_and_reasons_are_escaped(people, tenant, make_member, actor):
         body = text(people["owner"].get(url))
         assert "<script>alert(1)" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text(people["owner"].get("/t/acme/members/x1/"))
+
+
+def test_only_reversible_entries_offer_a_reversal(people, alice, tenant, actor):
+    earn_id = points.history(tenant.id, alice).items[0].id
+    reversal_id = points.reverse(tenant.id, actor, earn_id, reason="mistake").transaction.id
+    points.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
+    open_id = points.history(tenant.id, alice).items[0].id
+    page = text(people["owner"].get("/t/acme/members/alice/"))
+
+    def offered(tx_id: int) -> bool:
+        return f"/transactions/{tx_id}/reverse" in page
+
+    # the fresh earn can be undone; the reversed earn and the reversal itself cannot
+    assert offered(open_id)
+    assert not offered(earn_id) and not offered(reversal_id)

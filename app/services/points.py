@@ -42,7 +42,12 @@ _alloc = LotAllocation.__table__
 _members = Member.__table__
 
 BATCH_MAX = 1000
-CREDIT_KINDS = ("earn", "adjust")
+NOT_REVERSIBLE_KINDS = ("expire", "reversal")
+
+
+def is_reversible_kind(kind: str) -> bool:
+    """Expiries and reversals are final; everything else can be undone once."""
+    return kind not in NOT_REVERSIBLE_KINDS
 
 
 @dataclass(frozen=True)
@@ -427,7 +432,7 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
     errors.raise_if_any()
     tenants.get_for_level_write(tenant_id)  # before the member: a credit's reversal moves levels
     original = get_transaction(tenant_id, transaction_id)
-    if original.kind in ("expire", "reversal"):
+    if not is_reversible_kind(original.kind):
         raise DomainError(NOT_REVERSIBLE, {"kind": original.kind})
     member = db.session.execute(
         select(_members).where(_members.c.id == original.member_id).with_for_update()

@@ -11,7 +11,6 @@ from app.services import points
 from app.services.errors import NOT_FOUND, DomainError
 
 _tx = PointTransaction.__table__
-NOT_REVERSIBLE_KINDS = ("expire", "reversal")
 
 
 def reversed_ids(tenant_id: int, transaction_ids: Iterable[int]) -> set[int]:

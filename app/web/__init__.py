@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from app.extensions import db, login_manager
 from app.models import StaffUser
+from app.services import points
 from app.web import labels
 
 
@@ -67,6 +68,7 @@ def register_templating(app: Flask) -> None:
             "can": (lambda p: tenancy is not None and tenancy.can(p)),
             "my_roles": _my_roles,
             "kind_label": lambda v: labels.label(labels.KINDS, v),
+            "reversible": points.is_reversible_kind,
             "category_label": lambda v: labels.label(labels.CATEGORIES, v),
             "role_label": lambda v: labels.label(labels.ROLES, v),
             "actor_label": lambda v: labels.label(labels.ACTOR_TYPES, v),
