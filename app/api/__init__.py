@@ -7,7 +7,6 @@ token alone.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, g
-from flask_babel import get_locale
 from flask_limiter import RateLimitExceeded
 
 from app import envelope
@@ -50,5 +49,3 @@ def register(app: Flask) -> None:
     csrf.exempt(bp)  # token-authenticated: no cookies, so no cross-site forgery
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)
-    # base.html asks for get_locale(); Flask-Babel does not provide it to templates.
-    app.jinja_env.globals.setdefault("get_locale", get_locale)

@@ -163,6 +163,3 @@ class ValidationFailed(DomainError):
     def field_errors(self) -> dict[str, list[str]]:
         return self.details["field_errors"]
 
-
-def not_found(code: str = NOT_FOUND) -> DomainError:
-    return DomainError(code)

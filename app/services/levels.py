@@ -184,5 +184,5 @@ def delete(tenant_id: int, actor: Actor, level_id: Any) -> None:
     db.session.delete(level)
     db.session.flush()
     _recompute_members(tenant_id)
-    audit.record(tenant_id, actor, "level.delete", "level", snapshot and level_id, snapshot)
+    audit.record(tenant_id, actor, "level.delete", "level", level_id, snapshot)
     invalidate(tenant_id)
