@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import AuditLog
 from app.services import clock
 from app.services.context import Actor
+from app.services.uow import on_commit
 
 log = logging.getLogger("jifen.events")
 _audit = AuditLog.__table__
@@ -28,8 +29,9 @@ def record(tenant_id: int | None, actor: Actor, action: str, target_type: str = 
         user_agent=(actor.user_agent or None) and actor.user_agent[:512],
         request_id=actor.request_id, data=data or {}, created_at=when,
     ))
-    log.info("business_event", extra={
-        "event": action, "tenant_id": tenant_id, "actor_type": actor.type,
-        "actor_id": actor.id, "target_type": target_type, "target_id": str(target_id),
-        "request_id": actor.request_id,
-    })
+    # The event is logged once it has happened: a rolled-back change (a refused
+    # write, a batch preview) leaves an audit row nowhere and a log line nowhere.
+    extra = {"event": action, "tenant_id": tenant_id, "actor_type": actor.type,
+             "actor_id": actor.id, "target_type": target_type, "target_id": str(target_id),
+             "request_id": actor.request_id}
+    on_commit(lambda: log.info("business_event", extra=extra))

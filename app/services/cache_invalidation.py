@@ -5,16 +5,11 @@ the cache, read the still-committed old rows and put them back, where they stay
 until the timeout. So the key is deleted now and again right after the commit."""
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from app.extensions import cache, db
+from app.extensions import cache
+from app.services.uow import in_transaction, on_commit
 
 
 def invalidate(key: str) -> None:
     cache.delete(key)
-    session = db.session()
-    if session.in_transaction():
-        def _after_commit(_session: Session) -> None:
-            cache.delete(key)
-        event.listen(session, "after_commit", _after_commit, once=True)
+    if in_transaction():
+        on_commit(lambda: cache.delete(key))

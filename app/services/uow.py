@@ -29,6 +29,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _depth: ContextVar[int] = ContextVar("uow_depth", default=0)
+_on_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("uow_on_commit",
+                                                                     default=None)
 
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 MAX_ATTEMPTS = 5
@@ -36,6 +38,16 @@ MAX_ATTEMPTS = 5
 
 def in_transaction() -> bool:
     return _depth.get() > 0
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the current write transaction has committed; never if it
+    rolls back. Outside a transaction it runs at once."""
+    pending = _on_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
 
 
 @contextmanager
@@ -55,6 +67,8 @@ def atomic() -> Iterator[None]:
         session.commit()
     depth_token = _depth.set(1)
     intent_token = write_intent.set(True)
+    pending: list[Callable[[], None]] = []
+    pending_token = _on_commit.set(pending)
     try:
         yield
         session.commit()
@@ -64,6 +78,9 @@ def atomic() -> Iterator[None]:
     finally:
         write_intent.reset(intent_token)
         _depth.reset(depth_token)
+        _on_commit.reset(pending_token)
+    for callback in pending:
+        callback()
 
 
 def is_retryable(exc: BaseException) -> bool:
