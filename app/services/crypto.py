@@ -101,10 +101,13 @@ def verify_password(stored_hash: str, password: str) -> bool:
 
 def dummy_verify() -> None:
     """Spend the time of a real check, so unknown emails cannot be told apart by timing."""
-    verify_password(_DUMMY_HASH, "not-the-password")
+    verify_password(_dummy_hash(), "not-the-password")
 
 
-_DUMMY_HASH = _hasher.hash("dummy-password-for-timing")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made on first use, not at import: every process (CLI, worker) would pay for it.
+    return _hasher.hash("dummy-password-for-timing")
 
 
 def token_hash(token: str) -> str:
