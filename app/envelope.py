@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, current_app, json, request, url_for
 
 from app.request_context import request_id
+from app.services import clock
 from app.services.errors import DomainError, lookup
 
 log = logging.getLogger("jifen.errors")
@@ -23,10 +24,7 @@ def wants_envelope() -> bool:
     return path.startswith(JSON_PREFIXES) or path == "/metrics"
 
 
-def iso(value: datetime) -> str:
-    """UTC, ISO 8601, ending in Z."""
-    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+iso = clock.iso_z
 
 
 def jsonable(value: Any) -> Any:

@@ -9,6 +9,12 @@ _offset = timedelta(0)
 _frozen: datetime | None = None
 
 
+def iso_z(value: datetime) -> str:
+    """UTC, ISO 8601 with microseconds, ending in Z: how every datetime leaves Jifen."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def now() -> datetime:
     if _frozen is not None:
         return _frozen

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from collections.abc import Callable
 
@@ -61,8 +61,7 @@ def _claim(tenant_id: int, key: str, fp: str) -> bool:
 def _encode(value: Any) -> str:
     """JSON for what json cannot encode: datetimes as ISO 8601 UTC ending in Z."""
     if isinstance(value, datetime):
-        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        return clock.iso_z(value)
     return str(value)
 
 
