@@ -78,3 +78,10 @@ class Clock:
 def frozen_clock(start: datetime = T0) -> Iterator[Clock]:
     with clock.frozen(start):
         yield Clock(start)
+
+
+@pytest.fixture
+def clk(app) -> Iterator[Clock]:
+    """The service clock, frozen at T0 for the test (a plugin fixture: see conftest)."""
+    with frozen_clock() as c:
+        yield c

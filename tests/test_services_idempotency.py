@@ -8,15 +8,9 @@ import pytest
 from app.models import IdempotencyRecord, PointTransaction
 from app.services import idempotency, members, points
 from app.services.errors import DomainError
-from tests.ledger_helpers import count, frozen_clock
+from tests.ledger_helpers import count
 
 PATH = "/api/v1/points/earn/"
-
-
-@pytest.fixture
-def clk(app):
-    with frozen_clock() as c:
-        yield c
 
 
 @pytest.fixture

@@ -12,14 +12,8 @@ from app.models.ledger import CATEGORIES
 from app.services import levels, members, points, tenants
 from app.services.errors import ValidationFailed
 from tests.conftest import SYSTEM
-from tests.ledger_helpers import T0, count, frozen_clock, iso, lots_of, refused
+from tests.ledger_helpers import T0, count, iso, lots_of, refused
 from tests.ledger_invariants import assert_consistent
-
-
-@pytest.fixture
-def clk(app):
-    with frozen_clock() as c:
-        yield c
 
 
 @pytest.fixture

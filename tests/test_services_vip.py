@@ -9,14 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, MemberTag, PointTransaction
 from app.services import members, points, vip
-from tests.ledger_helpers import T0, count, frozen_clock, refused
+from tests.ledger_helpers import T0, count, refused
 from tests.ledger_invariants import assert_consistent
-
-
-@pytest.fixture
-def clk(app):
-    with frozen_clock() as c:
-        yield c
 
 
 @pytest.fixture
