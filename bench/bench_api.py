@@ -15,7 +15,7 @@ import argparse
 import re
 import subprocess
 
-from bench.common import ROOT, flask, migrate, recreate_database, report, seed
+from bench.common import ROOT, bench_tenant, flask, recreate_database, report
 from bench.server import access_token, gunicorn
 
 
@@ -54,19 +54,9 @@ def main() -> None:
                         help="reuse the database of the last run instead of seeding again")
     args = parser.parse_args()
 
-    db_name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
-    if args.reuse:
-        from bench.common import database_url
-        url = database_url(db_name)
-        creds = (ROOT / "bench" / "results" / f"{db_name}.creds").read_text().split()
-    else:
-        url = recreate_database(db_name)
-        migrate(url)
-        out = seed(url, "--slug", "bench", "--scale", str(args.scale))
-        creds = re.search(r"api client: (\S+) (\S+)", out).groups()
-        (ROOT / "bench" / "results" / f"{db_name}.creds").write_text(" ".join(creds))
+    url, creds, first = bench_tenant(f"jifen_bench_api_{str(args.scale).replace('.', '_')}",
+                                     args.scale, args.reuse)
     members = max(1, int(100_000 * args.scale))
-    first = int(re.search(r"^(\d+)", _first_member(url)).group(1))
 
     with gunicorn(url, args.workers) as server:
         token = access_token(server["base"], *creds)
@@ -92,14 +82,6 @@ def main() -> None:
         ("batch entries / earn req (target ≥ 5)", f"{entries / earn['rps']:.1f}"),
         ("ledger after", verdict),
     ])
-
-
-def _first_member(url: str) -> str:
-    import psycopg
-
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT MIN(id) FROM members WHERE user_id LIKE 'b%'").fetchone()
-    return str(row[0])
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 
 import psycopg
 
-from bench.common import flask, migrate, recreate_database, report, seed
+from bench.common import flask, recreate_database, report, seeded_database
 
 # Everything `points expire` writes, in one statement: an `expire` entry per due
 # lot with its running balance, an allocation, the lot emptied, the balance moved.
@@ -54,10 +54,8 @@ def main() -> None:
     args = parser.parse_args()
 
     template = "jifen_bench_expiry_tpl"
-    url = recreate_database(template)
-    migrate(url)
     started = time.monotonic()
-    seed(url, "--slug", "due", "--scale", "0", "--due-lots", str(args.lots))
+    seeded_database(template, "--slug", "due", "--scale", "0", "--due-lots", str(args.lots))
     seeded = time.monotonic() - started
 
     sql_url = recreate_database("jifen_bench_expiry_sql", template)

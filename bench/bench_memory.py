@@ -8,9 +8,8 @@ the 5,000th and the 10,000th (we allow 2 MB of noise).
 from __future__ import annotations
 
 import argparse
-import re
 
-from bench.common import database_url, migrate, recreate_database, report, seed
+from bench.common import bench_tenant, report
 from bench.server import access_token, gunicorn, rss_mb, worker_pids
 
 
@@ -72,14 +71,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    db_name = "jifen_bench_memory"
-    url = recreate_database(db_name)
-    migrate(url)
-    out = seed(url, "--slug", "bench", "--scale", str(args.scale))
-    creds = re.search(r"api client: (\S+) (\S+)", out).groups()
-    import psycopg
-    with psycopg.connect(database_url(db_name)) as conn:
-        first = conn.execute("SELECT MIN(id) FROM members").fetchone()[0]
+    url, creds, first = bench_tenant("jifen_bench_memory", args.scale)
     members = max(1, int(100_000 * args.scale))
     with gunicorn(url, args.workers) as server:
         token = access_token(server["base"], *creds)

@@ -22,7 +22,7 @@ from http.cookiejar import CookieJar
 
 import psycopg
 
-from bench.common import ROOT, database_url, migrate, recreate_database, report, seed
+from bench.common import ROOT, database_url, report, seed, seeded_database
 from bench.seed_large import PASSWORD
 from bench.server import gunicorn
 
@@ -98,9 +98,8 @@ def main() -> None:
         url = database_url(name)
         whale = (ROOT / "bench" / "results" / f"{name}.whale").read_text().strip()
     else:
-        url = recreate_database(name)
-        migrate(url)
-        out = seed(url, "--slug", "big", "--scale", str(args.scale), "--whale", "12000")
+        url, out = seeded_database(name, "--slug", "big", "--scale", str(args.scale),
+                                   "--whale", "12000")
         whale = re.search(r"whale: (\S+)", out).group(1)
         seed(url, "--slug", "small", "--scale", str(args.scale / 100), "--seed", "8")
         (ROOT / "bench" / "results" / f"{name}.whale").write_text(whale)

@@ -66,3 +66,31 @@ def report(title: str, rows: list[tuple[str, str]]) -> None:
     for key, value in rows:
         print(f"  {key:<{width}}  {value}")
     sys.stdout.flush()
+
+
+def seeded_database(name: str, *seed_args: str) -> tuple[str, str]:
+    """A fresh, migrated database with a generated tenant: (url, the seeder's output)."""
+    url = recreate_database(name)
+    migrate(url)
+    return url, seed(url, *seed_args)
+
+
+def bench_tenant(name: str, scale: float, reuse: bool = False) -> tuple[str, tuple[str, str], int]:
+    """The API benchmarks' tenant: (url, its API client's id and secret, the number of
+    its first member, whose user_id is `b<number>`). `reuse` keeps the last run's
+    database (the credentials are kept beside the results)."""
+    import re
+
+    import psycopg
+
+    creds_file = ROOT / "bench" / "results" / f"{name}.creds"
+    if reuse:
+        url = database_url(name)
+        creds = tuple(creds_file.read_text().split())
+    else:
+        url, out = seeded_database(name, "--slug", "bench", "--scale", str(scale))
+        creds = re.search(r"api client: (\S+) (\S+)", out).groups()
+        creds_file.write_text(" ".join(creds))
+    with psycopg.connect(url) as conn:
+        first = conn.execute("SELECT MIN(id) FROM members WHERE user_id LIKE 'b%'").fetchone()[0]
+    return url, creds, first
