@@ -15,6 +15,7 @@ from app.services.uow import on_commit
 
 log = logging.getLogger("jifen.events")
 _audit = AuditLog.__table__
+_INSERT = insert(_audit)  # built once: each call is a compiled-cache hit
 
 
 def record(tenant_id: int | None, actor: Actor, action: str, target_type: str = "",
@@ -22,13 +23,13 @@ def record(tenant_id: int | None, actor: Actor, action: str, target_type: str = 
            at: datetime | None = None) -> None:
     """Add an audit row to the current transaction (call it inside a service)."""
     when = at or clock.now()
-    db.session.execute(insert(_audit).values(
-        tenant_id=tenant_id, actor_type=actor.type, actor_id=actor.id,
-        actor_label=(actor.label or "")[:254], action=action, target_type=target_type,
-        target_id=str(target_id)[:128], ip=(actor.ip or None) and actor.ip[:64],
-        user_agent=(actor.user_agent or None) and actor.user_agent[:512],
-        request_id=actor.request_id, data=data or {}, created_at=when,
-    ))
+    db.session.execute(_INSERT, {
+        "tenant_id": tenant_id, "actor_type": actor.type, "actor_id": actor.id,
+        "actor_label": (actor.label or "")[:254], "action": action, "target_type": target_type,
+        "target_id": str(target_id)[:128], "ip": (actor.ip or None) and actor.ip[:64],
+        "user_agent": (actor.user_agent or None) and actor.user_agent[:512],
+        "request_id": actor.request_id, "data": data or {}, "created_at": when,
+    })
     # The event is logged once it has happened: a rolled-back change (a refused
     # write, a batch preview) leaves an audit row nowhere and a log line nowhere.
     extra = {"event": action, "tenant_id": tenant_id, "actor_type": actor.type,

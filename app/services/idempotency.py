@@ -15,9 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from collections.abc import Callable
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, select, text, update
 
 from app.extensions import db
 from app.models import IdempotencyRecord
@@ -42,20 +40,27 @@ def fingerprint(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+# Insert the key, or take over a record that has expired, in one statement that
+# PostgreSQL and SQLite both read. Written as text: the dialects' upsert
+# constructs are rebuilt and recompiled on every call (they are not cacheable).
+_CLAIM = text(
+    "INSERT INTO idempotency_records (tenant_id, key, fingerprint, created_at) "
+    "VALUES (:tenant_id, :key, :fingerprint, :now) "
+    "ON CONFLICT (tenant_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, "
+    "created_at = excluded.created_at, status_code = NULL, response_body = NULL "
+    "WHERE idempotency_records.created_at < :cutoff RETURNING id"
+).bindparams(bindparam("now", type_=_records.c.created_at.type),
+             bindparam("cutoff", type_=_records.c.created_at.type))
+_STORE = (update(_records)
+          .where(_records.c.tenant_id == bindparam("b_tenant"), _records.c.key == bindparam("b_key"))
+          .values(status_code=bindparam("status"), response_body=bindparam("body")))
+
+
 def _claim(tenant_id: int, key: str, fp: str) -> bool:
-    """Insert the key; True if this request owns it now. An expired record is
-    taken over in the same statement."""
+    """Insert the key; True if this request owns it now."""
     now = clock.now()
-    dialect = db.session.get_bind().dialect.name
-    insert_fn = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert_fn(_records).values(tenant_id=tenant_id, key=key, fingerprint=fp,
-                                      created_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["tenant_id", "key"],
-        set_={"fingerprint": fp, "created_at": now, "status_code": None, "response_body": None},
-        where=_records.c.created_at < now - TTL,
-    ).returning(_records.c.id)
-    return db.session.execute(stmt).first() is not None
+    return db.session.execute(_CLAIM, {"tenant_id": tenant_id, "key": key, "fingerprint": fp,
+                                       "now": now, "cutoff": now - TTL}).first() is not None
 
 
 def _encode(value: Any) -> str:
@@ -70,10 +75,8 @@ def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) ->
     if _claim(tenant_id, key, fp):
         response = operation()
         stored = json.dumps(response.body, ensure_ascii=False, default=_encode)
-        db.session.execute(
-            update(_records).where(_records.c.tenant_id == tenant_id, _records.c.key == key)
-            .values(status_code=response.status, response_body=stored)
-        )
+        db.session.execute(_STORE, {"b_tenant": tenant_id, "b_key": key,
+                                    "status": response.status, "body": stored})
         # The first caller gets exactly what a replay will: the stored JSON.
         return Response(response.status, json.loads(stored))
     stored = db.session.execute(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -115,19 +115,24 @@ def find(tenant_id: int, user_id: str) -> Member:
     return member
 
 
+# Built once (an expanding IN): each call is a compiled-cache hit.
+_holdings, _tags = MemberTag.__table__, VipTag.__table__
+_ACTIVE_TAGS = (
+    select(_holdings.c.member_id, _holdings.c.id, _holdings.c.granted_at, _holdings.c.expires_at,
+           _tags.c.id.label("tag_id"), _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank)
+    .join(_tags, _tags.c.id == _holdings.c.tag_id)
+    .where(_holdings.c.member_id.in_(bindparam("ids", expanding=True)),
+           _holdings.c.ended_at.is_(None),
+           _holdings.c.expires_at > bindparam("now", type_=_holdings.c.expires_at.type))
+    .order_by(_holdings.c.member_id, _tags.c.tag_type)
+)
+
+
 def active_tags(member_ids: list[int], now: datetime | None = None) -> dict[int, list[TagHolding]]:
     """Current VIP holdings of several members in one query."""
     if not member_ids:
         return {}
-    now = now or clock.now()
-    rows = db.session.execute(
-        select(MemberTag.member_id, MemberTag.id, MemberTag.granted_at, MemberTag.expires_at,
-               VipTag.id.label("tag_id"), VipTag.tag_name, VipTag.tag_type, VipTag.rank)
-        .join(VipTag, VipTag.id == MemberTag.tag_id)
-        .where(MemberTag.member_id.in_(member_ids), MemberTag.ended_at.is_(None),
-               MemberTag.expires_at > now)
-        .order_by(MemberTag.member_id, VipTag.tag_type)
-    ).all()
+    rows = db.session.execute(_ACTIVE_TAGS, {"ids": member_ids, "now": now or clock.now()}).all()
     result: dict[int, list[TagHolding]] = {}
     for r in rows:
         result.setdefault(r.member_id, []).append(

@@ -42,6 +42,30 @@ _alloc = LotAllocation.__table__
 _members = Member.__table__
 
 BATCH_MAX = 1000
+
+# The hot statements are built once with bind parameters: executing them costs a
+# compiled-cache lookup, not a rebuild and a cache-key walk per call.
+_INSERT_TX = insert(_tx).returning(_tx.c.id)
+_INSERT_LOT = insert(_lots)
+
+
+def _credit_member_statement() -> Any:
+    """Lock the member, move both balances and re-derive the level, in one UPDATE."""
+    amount, now = bindparam("amount", type_=_members.c.total_points.type), bindparam("now")
+    new_lifetime = _members.c.lifetime_points + amount
+    return (
+        update(_members)
+        .where(_members.c.tenant_id == bindparam("b_tenant"),
+               _members.c.user_id == bindparam("b_user"),
+               _members.c.is_points_enabled.is_(True))
+        .values(total_points=_members.c.total_points + amount, lifetime_points=new_lifetime,
+                level_id=levels.level_subquery(new_lifetime), updated_at=now,
+                last_activity_at=now)
+        .returning(*_members.c)
+    )
+
+
+_CREDIT_MEMBER = _credit_member_statement()
 NOT_REVERSIBLE_KINDS = ("expire", "reversal")
 
 
@@ -147,13 +171,13 @@ def _insert_tx(*, tenant_id: int, member_id: int, kind: str, amount: int, balanc
                category: str, reason: str, actor: Actor, now: datetime,
                expires_at: datetime | None = None, reverses_id: int | None = None,
                idempotency_key: str | None = None) -> int:
-    return db.session.execute(insert(_tx).values(
-        tenant_id=tenant_id, member_id=member_id, kind=kind, amount=amount,
-        balance_after=balance_after, category=category, reason=reason, expires_at=expires_at,
-        reverses_id=reverses_id, idempotency_key=idempotency_key, request_id=actor.request_id,
-        actor_type=_ledger_actor_type(actor), actor_id=actor.id,
-        actor_label=(actor.label or "")[:254], created_at=now,
-    ).returning(_tx.c.id)).scalar_one()
+    return db.session.execute(_INSERT_TX, {
+        "tenant_id": tenant_id, "member_id": member_id, "kind": kind, "amount": amount,
+        "balance_after": balance_after, "category": category, "reason": reason,
+        "expires_at": expires_at, "reverses_id": reverses_id, "idempotency_key": idempotency_key,
+        "request_id": actor.request_id, "actor_type": _ledger_actor_type(actor),
+        "actor_id": actor.id, "actor_label": (actor.label or "")[:254], "created_at": now,
+    }).scalar_one()
 
 
 def _ledger_actor_type(actor: Actor) -> str:
@@ -180,25 +204,16 @@ def _credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: st
             key: str | None, audit_action: str) -> Outcome:
     """Add `amount` (> 0) as a new lot. One UPDATE locks the member, moves both
     balances and re-derives the level."""
-    new_lifetime = _members.c.lifetime_points + amount
-    row = db.session.execute(
-        update(_members)
-        .where(_members.c.tenant_id == tenant_id, _members.c.user_id == user_id,
-               _members.c.is_points_enabled.is_(True))
-        .values(total_points=_members.c.total_points + amount, lifetime_points=new_lifetime,
-                level_id=levels.level_subquery(new_lifetime), updated_at=now,
-                last_activity_at=now)
-        .returning(*_members.c)
-    ).first()
+    row = db.session.execute(_CREDIT_MEMBER, {
+        "b_tenant": tenant_id, "b_user": user_id, "amount": amount, "now": now}).first()
     if row is None:
         raise _diagnose_missing(tenant_id, user_id)
     tx_id = _insert_tx(tenant_id=tenant_id, member_id=row.id, kind=kind, amount=amount,
                        balance_after=row.total_points, category=category, reason=reason,
                        actor=actor, now=now, expires_at=expires_at, idempotency_key=key)
-    db.session.execute(insert(_lots).values(
-        tenant_id=tenant_id, member_id=row.id, transaction_id=tx_id, amount=amount,
-        remaining=amount, expires_at=expires_at, created_at=now,
-    ))
+    db.session.execute(_INSERT_LOT, {
+        "tenant_id": tenant_id, "member_id": row.id, "transaction_id": tx_id, "amount": amount,
+        "remaining": amount, "expires_at": expires_at, "created_at": now})
     audit.record(tenant_id, actor, audit_action, "member", user_id,
                  {"transaction_id": tx_id, "points_amount": amount, "category": category,
                   "reason": reason}, at=now)

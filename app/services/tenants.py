@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 
 from app.extensions import db
 from app.models import Tenant
@@ -35,6 +35,13 @@ def levels_lock_key(tenant_id: int) -> int:
     return _LEVELS_LOCK + tenant_id
 
 
+# Built once: each call is a compiled-cache hit.
+_FOR_LEVEL_WRITE = (select(Tenant).where(Tenant.id == bindparam("tenant_id"))
+                    .execution_options(populate_existing=True))
+_FOR_LEVEL_WRITE_PG = _FOR_LEVEL_WRITE.add_columns(
+    func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)))
+
+
 def get_for_level_write(tenant_id: int) -> Tenant:
     """The tenant, with this tenant's levels held steady until the transaction ends.
 
@@ -46,11 +53,11 @@ def get_for_level_write(tenant_id: int) -> Tenant:
     a deleted one). The lock is a shared advisory lock taken in the same statement:
     no extra round trip, no row lock, and PostgreSQL queues a waiting level change
     ahead of later writes, so it cannot be starved. SQLite serialises writers anyway."""
-    query = select(Tenant).where(Tenant.id == tenant_id).execution_options(
-        populate_existing=True)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.add_columns(func.pg_advisory_xact_lock_shared(levels_lock_key(tenant_id)))
-    row = db.session.execute(query).first()
+        row = db.session.execute(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
+                                                       "lock": levels_lock_key(tenant_id)}).first()
+    else:
+        row = db.session.execute(_FOR_LEVEL_WRITE, {"tenant_id": tenant_id}).first()
     if row is None:
         raise DomainError(NOT_FOUND)
     return row[0]

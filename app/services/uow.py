@@ -61,9 +61,12 @@ def atomic() -> Iterator[None]:
         return
 
     session = db.session()
-    if session.in_transaction():
+    if session.in_transaction() and session.get_bind().dialect.name != "postgresql":
         # A read the caller made before this write (loading the signed-in user,
-        # say): end it so the write starts a fresh, locking transaction.
+        # say) holds a deferred SQLite transaction: end it, so the write starts
+        # with BEGIN IMMEDIATE. PostgreSQL (read committed) simply continues it:
+        # every statement sees what is committed when it starts and the write's
+        # locks come with its statements, so a COMMIT and a BEGIN are saved.
         session.commit()
     depth_token = _depth.set(1)
     intent_token = write_intent.set(True)
