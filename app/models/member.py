@@ -51,7 +51,6 @@ class Member(db.Model):
         ),
         Index("ix_members_tenant_level", "tenant_id", "level_id"),
         Index("ix_members_tenant_email_hash", "tenant_id", "email_hash"),
-        Index("ix_members_tenant_activity", "tenant_id", "last_activity_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
