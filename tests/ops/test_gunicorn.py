@@ -35,7 +35,8 @@ def gunicorn_server(database_url, tmp_path):
     multiproc = tmp_path / "prometheus"
     env = {**os.environ, "JIFEN_ENV": "testing", "DATABASE_URL": database_url,
            "WEB_CONCURRENCY": "2", "BIND": f"127.0.0.1:{port}",
-           "PROMETHEUS_MULTIPROC_DIR": str(multiproc), "GUNICORN_TIMEOUT": "20"}
+           "PROMETHEUS_MULTIPROC_DIR": str(multiproc), "GUNICORN_TIMEOUT": "20",
+           "GUNICORN_ACCESS_LOG": "-"}  # off by default; its format is tested here
     env.pop("SENTRY_DSN", None)
     stdout = open(tmp_path / "stdout.log", "wb")  # noqa: SIM115 - open for the server's lifetime
     stderr = open(tmp_path / "stderr.log", "wb")  # noqa: SIM115
