@@ -16,7 +16,7 @@ import re
 import subprocess
 
 from bench.common import ROOT, bench_tenant, flask, recreate_database, report
-from bench.server import access_token, gunicorn
+from bench.server import access_token, describe, gunicorn
 
 
 def run_wrk(base: str, script: str, seconds: int, connections: int, threads: int,
@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: gunicorn.conf.py's)")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the database of the last run instead of seeding again")
@@ -72,7 +73,7 @@ def main() -> None:
         verdict = f"FAILED: {exc.stderr.strip()[-300:]}"
     entries = batch["rps"] * args.batch_size
     report(f"API throughput, scale {args.scale} ({members:,} members), "
-           f"{args.connections} connections, {args.workers} gunicorn workers", [
+           f"{args.connections} connections, {describe(args.workers)}", [
         ("pgbench tpcb-like", f"{tps:,.0f} tps"),
         ("earn", f"{earn['rps']:,.0f} req/s, p99 {earn['p99']}, {earn['requests']:,} requests, "
                  f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),

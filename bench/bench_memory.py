@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bench.common import bench_tenant, report
-from bench.server import access_token, gunicorn, rss_mb, worker_pids
+from bench.server import access_token, describe, gunicorn, rss_mb, worker_pids
 
 
 def _count_requests(base: str, count: int, args: list[str]) -> None:
@@ -69,7 +69,8 @@ def _count_requests(base: str, count: int, args: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.01)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: gunicorn.conf.py's)")
     args = parser.parse_args()
     url, creds, first = bench_tenant("jifen_bench_memory", args.scale)
     members = max(1, int(100_000 * args.scale))
@@ -86,7 +87,7 @@ def main() -> None:
         rows.append((f"worker {pid}", f"{at_5k.get(pid, 0):.0f} MB at 5,000 → {at_10k[pid]:.0f} MB "
                                       f"at 10,000 (growth {growth:+.1f} MB)"))
     rows.append(("target", "< 150 MB, growth ≤ 2 MB"))
-    report(f"Worker memory, {args.workers} workers, 10,000 mixed API requests", rows)
+    report(f"Worker memory, {describe(args.workers)}, 10,000 mixed API requests", rows)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(url: str, workers: int, extra_env: dict[str, str] | None = None) -> Iterator[dict]:
+def gunicorn(url: str, workers: int | None = None,
+             extra_env: dict[str, str] | None = None) -> Iterator[dict]:
+    """gunicorn.conf.py as the Procfile runs it; `workers` overrides its worker count."""
     port = free_port()
     env = {
-        **os.environ, "DATABASE_URL": url, "WEB_CONCURRENCY": str(workers),
+        **os.environ, "DATABASE_URL": url,
+        **({"WEB_CONCURRENCY": str(workers)} if workers else {}),
         "BIND": f"127.0.0.1:{port}", "RATELIMIT_ENABLED": "false",
         "SECRET_KEY": "bench-secret-key-" + "x" * 32,
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(), **(extra_env or {}),
@@ -51,6 +54,15 @@ def gunicorn(url: str, workers: int, extra_env: dict[str, str] | None = None) ->
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+def describe(workers: int | None = None) -> str:
+    """The gunicorn shape a benchmark ran, as gunicorn.conf.py computes it."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    count = workers or conf["workers"]
+    return f"gunicorn {count} workers × {conf['threads']} threads"
 
 
 def worker_pids(master_pid: int) -> list[int]:
