@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, bindparam, func, select
+from sqlalchemy import BigInteger, Row, bindparam, func, select
 
 from app.extensions import db
 from app.models import Tenant
@@ -35,15 +35,17 @@ def levels_lock_key(tenant_id: int) -> int:
     return _LEVELS_LOCK + tenant_id
 
 
-# Built once: each call is a compiled-cache hit.
-_FOR_LEVEL_WRITE = (select(Tenant).where(Tenant.id == bindparam("tenant_id"))
-                    .execution_options(populate_existing=True))
+# Built once: each call is a compiled-cache hit. A Core row, not the ORM object:
+# always read fresh, and no identity-map bookkeeping on the hot write path.
+_tenants = Tenant.__table__
+_FOR_LEVEL_WRITE = select(_tenants).where(_tenants.c.id == bindparam("tenant_id"))
 _FOR_LEVEL_WRITE_PG = _FOR_LEVEL_WRITE.add_columns(
     func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)))
 
 
-def get_for_level_write(tenant_id: int) -> Tenant:
-    """The tenant, with this tenant's levels held steady until the transaction ends.
+def get_for_level_write(tenant_id: int) -> Row:
+    """The tenant's row (its settings as committed now), with this tenant's levels
+    held steady until the transaction ends.
 
     Writes that derive members' levels (credits, credit reversals, new members)
     call it before they touch a member; level changes take the same advisory lock
@@ -60,7 +62,7 @@ def get_for_level_write(tenant_id: int) -> Tenant:
         row = db.session.execute(_FOR_LEVEL_WRITE, {"tenant_id": tenant_id}).first()
     if row is None:
         raise DomainError(NOT_FOUND)
-    return row[0]
+    return row
 
 
 def get_by_slug(slug: str) -> Tenant | None:
