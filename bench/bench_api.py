@@ -3,7 +3,7 @@ gunicorn (Procfile configuration), driven by wrk from a second process, side by
 side with pgbench's tpcb-like script on the same PostgreSQL at the same
 concurrency.
 
-    .venv/bin/python -m bench.bench_api --scale 0.01 --seconds 20
+    .venv/bin/python -m bench.bench_api --scale 0.01
     .venv/bin/python -m bench.bench_api --scale 1 --seconds 30     # 100k members, 2M tx
 
 Targets: earn requests/s ≥ 0.35 × pgbench tps; batch-earn ledger entries/s ≥ 5 ×
@@ -35,9 +35,13 @@ def run_wrk(base: str, script: str, seconds: int, connections: int, threads: int
             "p99": p99.group(1) if p99 else "?"}
 
 
-def run_pgbench(seconds: int, clients: int, threads: int) -> float:
+def init_pgbench() -> str:
     url = recreate_database("jifen_bench_pgbench")
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", url], check=True, capture_output=True)
+    return url
+
+
+def run_pgbench(url: str, seconds: int, clients: int, threads: int) -> float:
     out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds),
                           url], text=True, capture_output=True, check=True).stdout
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
@@ -46,7 +50,9 @@ def run_pgbench(seconds: int, clients: int, threads: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.01)
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each run")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="earn and pgbench runs, taking turns")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes (default: gunicorn.conf.py's)")
@@ -59,14 +65,27 @@ def main() -> None:
                                      args.scale, args.reuse)
     members = max(1, int(100_000 * args.scale))
 
+    # Earn and pgbench take turns (`--rounds` each), so a drift in the machine's
+    # speed during the run weighs on both sides of the ratio alike.
+    earns, tpss = [], []
     with gunicorn(url, args.workers) as server:
         token = access_token(server["base"], *creds)
         wrk_args = [token, str(members), "b", str(first)]
         run_wrk(server["base"], "earn.lua", 3, args.connections, 2, wrk_args)  # warm up
-        earn = run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2, wrk_args)
+        pgbench_url = init_pgbench()
+        for _ in range(args.rounds):
+            earns.append(run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2,
+                                 wrk_args))
+            tpss.append(run_pgbench(pgbench_url, args.seconds, args.connections, 2))
         batch = run_wrk(server["base"], "batch_earn.lua", args.seconds, args.connections, 2,
                         [*wrk_args, str(args.batch_size)])
-    tps = run_pgbench(args.seconds, args.connections, 2)
+    earn = {"rps": sum(e["rps"] for e in earns) / len(earns),
+            "requests": sum(e["requests"] for e in earns),
+            "errors": sum(e["errors"] for e in earns),
+            "socket_errors": ", ".join(sorted({e["socket_errors"] for e in earns})),
+            "p99": " / ".join(e["p99"] for e in earns)}
+    tps = sum(tpss) / len(tpss)
+    earn_runs = [e["rps"] for e in earns]
     try:
         verdict = flask(url, "points", "verify").stdout.strip()
     except subprocess.CalledProcessError as exc:
@@ -74,8 +93,9 @@ def main() -> None:
     entries = batch["rps"] * args.batch_size
     report(f"API throughput, scale {args.scale} ({members:,} members), "
            f"{args.connections} connections, {describe(args.workers)}", [
-        ("pgbench tpcb-like", f"{tps:,.0f} tps"),
-        ("earn", f"{earn['rps']:,.0f} req/s, p99 {earn['p99']}, {earn['requests']:,} requests, "
+        ("pgbench tpcb-like", f"{tps:,.0f} tps (runs: {', '.join(f'{t:,.0f}' for t in tpss)})"),
+        ("earn", f"{earn['rps']:,.0f} req/s (runs: {', '.join(f'{r:,.0f}' for r in earn_runs)}), "
+                 f"p99 {earn['p99']}, {earn['requests']:,} requests, "
                  f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),
         ("earn / pgbench (target ≥ 0.35)", f"{earn['rps'] / tps:.2f}"),
         ("batch-earn", f"{batch['rps']:,.1f} req/s × {args.batch_size} = {entries:,.0f} "

@@ -86,6 +86,7 @@ def bench_tenant(name: str, scale: float, reuse: bool = False) -> tuple[str, tup
     creds_file = ROOT / "bench" / "results" / f"{name}.creds"
     if reuse:
         url = database_url(name)
+        migrate(url)  # the schema of this checkout, even on last run's data
         creds = tuple(creds_file.read_text().split())
     else:
         url, out = seeded_database(name, "--slug", "bench", "--scale", str(scale))
