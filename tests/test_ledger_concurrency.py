@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import PointTransaction
+from app.models import PointLot, PointTransaction
 from app.services import clock, idempotency, members, points
 from app.services.context import Actor
 from app.services.errors import DomainError
@@ -109,12 +109,12 @@ def test_interleaved_earns_spends_reversals_and_expiries_keep_the_ledger_whole(
                                    category="login").transaction.id)
         earlier.append(points.spend(tenant.id, actor, user_id="alice", points_amount=10,
                                     category="payment").transaction.id)
-    soon = clock.now() + timedelta(seconds=1)
-
     def earn_expiring():
+        # Due within the run, so concurrent expiries meet them; a second of margin,
+        # so a thread the scheduler holds back on a busy machine still sends a
+        # future date (a past one is rightly a VALIDATION_ERROR).
         points.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
-                    category="referral", expires_at=iso(max(soon, clock.now()
-                                                            + timedelta(milliseconds=50))))
+                    category="referral", expires_at=iso(clock.now() + timedelta(seconds=1)))
 
     def earn():
         points.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
@@ -151,11 +151,17 @@ def test_interleaved_earns_spends_reversals_and_expiries_keep_the_ledger_whole(
             PointTransaction.reverses_id.is_not(None)).group_by(PointTransaction.reverses_id)
     ).all()
     assert all(n == 1 for _, n in reversals)
-    points.expire_due(now=clock.now() + timedelta(seconds=5))
+    later = clock.now() + timedelta(seconds=5)
+    points.expire_due(now=later)
     balance = members.get_profile(tenant.id, "alice").total_points
     ledger = db.session.execute(select(func.sum(PointTransaction.amount))).scalar_one()
     assert balance == ledger >= 0
-    assert count(PointTransaction, kind="expire") > 0
+    # Every expiring lot is spent or expired: nothing due still holds points.
+    # (Whether any expired depends on how the spends fell: they take the
+    # soonest-expiring points first.)
+    assert db.session.execute(select(func.count()).select_from(PointLot).where(
+        PointLot.expires_at <= later, PointLot.remaining > 0)).scalar_one() == 0
+    assert count(PointLot) > count(PointLot, expires_at=None)  # expiring lots were made
     assert_consistent()
 
 
