@@ -44,11 +44,7 @@ def jsonable(value: Any) -> Any:
 
 def _json_response(body: dict[str, Any], status: int,
                    headers: dict[str, str] | None = None) -> Response:
-    response = current_app.response_class(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    return respond_text(json.dumps(body, ensure_ascii=False), status, headers)
 
 
 def success(data: Any, status: int = 200, page_info: dict[str, Any] | None = None,
@@ -113,5 +109,13 @@ def internal_error(exc: BaseException | None = None) -> Response:
 
 
 def respond(body: dict[str, Any], status: int, headers: dict[str, str] | None = None) -> Response:
-    """An already built envelope body (e.g. an idempotent replay), sent as is."""
+    """An already built envelope body, sent as is."""
     return _json_response(body, status, headers)
+
+
+def respond_text(text: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """An envelope already encoded as JSON (an idempotent write's stored answer)."""
+    response = current_app.response_class(text, status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response

@@ -2,8 +2,8 @@
 body's `operation_id`) makes a write happen once, whatever the retries.
 
 The key is claimed in the same transaction as the write's effect
-(services/idempotency.run); the stored body is exactly what the first request
-answered, so a replay is byte-for-byte the same.
+(services/idempotency.run); the first request and every replay are answered with
+the stored JSON text itself, so they are byte-for-byte the same.
 """
 from __future__ import annotations
 
@@ -60,4 +60,4 @@ def perform(body: dict[str, Any], produce: Producer,
     out_headers = dict(headers or {})
     if result.replayed:
         out_headers[REPLAYED] = "true"
-    return envelope.respond(result.body, result.status, out_headers)
+    return envelope.respond_text(result.text, result.status, out_headers)

@@ -29,9 +29,24 @@ _records = IdempotencyRecord.__table__
 
 @dataclass
 class Response:
+    """What an operation produced: its status and JSON-able body."""
+
     status: int
     body: dict[str, Any]
+
+
+@dataclass
+class Stored:
+    """The response kept under a key, as every request with that key gets it: the
+    first one and each replay alike, byte for byte."""
+
+    status: int
+    text: str  # the JSON as stored
     replayed: bool = False
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return json.loads(self.text)
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -71,21 +86,20 @@ def _encode(value: Any) -> str:
 
 
 @transactional
-def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) -> Response:
+def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) -> Stored:
     if _claim(tenant_id, key, fp):
         response = operation()
-        stored = json.dumps(response.body, ensure_ascii=False, default=_encode)
+        stored = json.dumps(response.body, ensure_ascii=False, sort_keys=True, default=_encode)
         db.session.execute(_STORE, {"b_tenant": tenant_id, "b_key": key,
                                     "status": response.status, "body": stored})
-        # The first caller gets exactly what a replay will: the stored JSON.
-        return Response(response.status, json.loads(stored))
+        return Stored(response.status, stored)
     stored = db.session.execute(
         select(_records.c.fingerprint, _records.c.status_code, _records.c.response_body)
         .where(_records.c.tenant_id == tenant_id, _records.c.key == key)
     ).one()
     if stored.fingerprint != fp:
         raise DomainError(IDEMPOTENCY_KEY_MISMATCH, {"idempotency_key": key})
-    return Response(stored.status_code, json.loads(stored.response_body), replayed=True)
+    return Stored(stored.status_code, stored.response_body, replayed=True)
 
 
 @transactional
