@@ -75,7 +75,7 @@ class Config:
     DEBUG = False
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # set per database in __init__
 
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB; larger bodies are PAYLOAD_TOO_LARGE
     JSON_SORT_KEYS = False
@@ -136,7 +136,10 @@ class Config:
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         else:
             self.SQLALCHEMY_ENGINE_OPTIONS = {
-                "pool_pre_ping": True,
+                # A ping is a round trip on every request. Without it, a connection
+                # that died (a database restart) fails its request with 503 and
+                # Retry-After, and the pool drops every connection as old as it.
+                "pool_pre_ping": env_bool("DB_POOL_PRE_PING", False),
                 "pool_size": env_int("DB_POOL_SIZE", 10),
                 "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
                 "pool_timeout": 10,

@@ -19,12 +19,16 @@ from bench.common import ROOT, bench_tenant, flask, recreate_database, report
 from bench.server import access_token, describe, gunicorn
 
 
-def run_wrk(base: str, script: str, seconds: int, connections: int, threads: int,
-            args: list[str]) -> dict[str, float]:
-    out = subprocess.run(
-        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "-s", str(ROOT / "bench" / "lua" / script), base, "--", *args],
-        text=True, capture_output=True, check=True).stdout
+def run_wrk(base: str, script: str | None, seconds: int, connections: int, threads: int,
+            args: list[str], headers: tuple[str, ...] = ()) -> dict[str, float]:
+    """wrk with a Lua script (`args` are the script's), or a plain GET of `base`."""
+    command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+               "--latency", *(arg for header in headers for arg in ("-H", header))]
+    if script:
+        command += ["-s", str(ROOT / "bench" / "lua" / script), base, "--", *args]
+    else:
+        command.append(base)
+    out = subprocess.run(command, text=True, capture_output=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -77,6 +81,13 @@ def main() -> None:
             earns.append(run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2,
                                  wrk_args))
             tpss.append(run_pgbench(pgbench_url, args.seconds, args.connections, 2))
+        # Context, not targets: what a request costs before any write. The liveness
+        # route touches no database; the levels list checks the token (one query)
+        # and reads the levels from the cache.
+        live = run_wrk(server["base"] + "/core/health/live/", None, args.seconds,
+                       args.connections, 2, [])
+        levels = run_wrk(server["base"] + "/api/v1/points/user-levels/", None, args.seconds,
+                         args.connections, 2, [], (f"Authorization: Bearer {token}",))
         batch = run_wrk(server["base"], "batch_earn.lua", args.seconds, args.connections, 2,
                         [*wrk_args, str(args.batch_size)])
     earn = {"rps": sum(e["rps"] for e in earns) / len(earns),
@@ -98,6 +109,10 @@ def main() -> None:
                  f"p99 {earn['p99']}, {earn['requests']:,} requests, "
                  f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),
         ("earn / pgbench (target ≥ 0.35)", f"{earn['rps'] / tps:.2f}"),
+        ("liveness route (no database)", f"{live['rps']:,.0f} req/s = "
+                                         f"{live['rps'] / tps:.2f} × pgbench"),
+        ("levels list (token check, cached levels)", f"{levels['rps']:,.0f} req/s = "
+                                                     f"{levels['rps'] / tps:.2f} × pgbench"),
         ("batch-earn", f"{batch['rps']:,.1f} req/s × {args.batch_size} = {entries:,.0f} "
                        f"entries/s, p99 {batch['p99']}, errors {batch['errors']}"),
         ("batch entries / earn req (target ≥ 5)", f"{entries / earn['rps']:.1f}"),

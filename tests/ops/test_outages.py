@@ -25,13 +25,15 @@ ACTOR = Actor(type="api_client", id=1, label="outage-test")
 DEADLINE = 5.0  # no request may take longer than this, database up or down
 
 
-@pytest.fixture
-def outage_app(private_postgres, make_app):
+@pytest.fixture(params=[False, True], ids=["no-pre-ping", "pre-ping"])
+def outage_app(request, private_postgres, make_app):
     migrate(private_postgres.url)
     config = app_config.TestingConfig(private_postgres.url)
-    # As in production: pre-ping pooled connections, short connect timeout.
-    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 8, "max_overflow": 8,
-                                        "pool_timeout": 5, "connect_args": {"connect_timeout": 3}}
+    # As in production: short connect timeout; pre-ping off (the default) or on
+    # (DB_POOL_PRE_PING=1).
+    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": request.param, "pool_size": 8,
+                                        "max_overflow": 8, "pool_timeout": 5,
+                                        "connect_args": {"connect_timeout": 3}}
     application = make_app(config, MAINTENANCE_CACHE_SECONDS=0)
 
     with application.app_context():
