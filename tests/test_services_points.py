@@ -157,6 +157,22 @@ def test_it_accepts_future_iso_8601_expiries_with_any_offset(tenant, alice, acto
     assert lot.expires_at == T0 + timedelta(seconds=1)
 
 
+def test_a_credit_writes_its_entry_and_a_lot_that_copies_it(tenant, alice, actor, clk):
+    """On PostgreSQL the entry and its lot are one statement; on SQLite two. Either
+    way the lot is the entry's: same tenant, member, amount, expiry and time."""
+    for expires_at in (iso(clk.later(days=3)), None):
+        out = earn(tenant, actor, 7, expires_at=expires_at)
+        entry = db.session.get(PointTransaction, out.transaction.id)
+        lot = lots_of(out.profile.id)[-1]
+        assert (lot.transaction_id, lot.tenant_id, lot.member_id) == \
+            (entry.id, entry.tenant_id, entry.member_id)
+        assert lot.amount == lot.remaining == entry.amount == 7
+        assert lot.expires_at == entry.expires_at == out.transaction.expires_at
+        assert lot.created_at == entry.created_at == T0
+    assert count(PointLot) == count(PointTransaction) == 2
+    assert_consistent()
+
+
 def test_it_takes_a_naive_expiry_as_utc(tenant, alice, actor, clk):
     out = earn(tenant, actor, 5, expires_at="2031-03-01T13:00:00")
     assert out.transaction.expires_at == T0 + timedelta(hours=1)
