@@ -23,11 +23,13 @@ from app.extensions import db
 from app.models.base import UTCDateTime
 
 # Plans that hold for any batch, custom or generic (psycopg prepares a statement
-# after a few runs; PostgreSQL may then plan it for unknown ids):
-# - the lots are read member by member through ix_point_lots_member_open
-#   (`OFFSET 0` keeps the LATERAL subquery from being flattened into a join the
-#   planner could turn into a scan of every lot);
-# - the lots and members are updated by primary key from arrays, not joined.
+# after a few runs, and PostgreSQL then plans it for unknown ids), so the batch
+# needs no plan_cache_mode = force_custom_plan: that setting also re-plans the
+# foreign-key checks of every inserted row, which tripled their cost.
+# - members by primary key (`= ANY`), then each one's due lots through
+#   ix_point_lots_member_open (`OFFSET 0` keeps the LATERAL subquery from being
+#   flattened into a join the planner could turn into a scan of every lot);
+# - lots and members updated by primary key from arrays, not by a join.
 # The ids of the entries follow the running balance (member, expiry, lot id):
 # nextval() runs above the sorted subquery, which PostgreSQL does not flatten.
 EXPIRE_MEMBERS = text("""
@@ -39,8 +41,7 @@ WITH due AS MATERIALIZED (
                 WHERE t.id = l.transaction_id) AS category,
                m.total_points - SUM(l.remaining) OVER (
                    PARTITION BY m.id ORDER BY l.expires_at, l.id) AS balance_after
-        FROM unnest(:member_ids) AS b(id)
-        JOIN members m ON m.id = b.id
+        FROM members m
         CROSS JOIN LATERAL (
             SELECT l.id, l.remaining, l.expires_at, l.transaction_id
             FROM point_lots l
@@ -48,6 +49,7 @@ WITH due AS MATERIALIZED (
               AND l.expires_at IS NOT NULL AND l.expires_at <= :now
             OFFSET 0
         ) l
+        WHERE m.id = ANY(:member_ids)
         ORDER BY m.id, l.expires_at, l.id
     ) d
 ), entries AS (
