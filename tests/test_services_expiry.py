@@ -11,6 +11,7 @@ from app.extensions import db
 from app.services import members, points
 from tests.ledger_helpers import iso
 from tests.ledger_invariants import assert_consistent
+from tests.querycount import statements
 
 pytestmark = pytest.mark.usefixtures("clk")
 
@@ -123,4 +124,21 @@ def test_the_generic_path_expires_like_the_statement(tenant, make_member, actor,
     clk.advance(days=10)
     report = points.expire_due(batch_size=2)
     assert (report.lots, report.members) == (22, 5)
+    assert_consistent()
+
+
+@pytest.mark.postgresql
+def test_a_batch_of_many_members_is_three_statements(
+        tenant, make_member, actor, clk):
+    for m in range(20):
+        make_member(tenant, f"m{m}")
+    points.batch_earn(tenant.id, actor, [
+        points.EarnItem(f"m{m}", 5 + k, "login", None, iso(clk.later(days=1, minutes=k)))
+        for m in range(20) for k in range(3)])
+    clk.advance(days=2)
+    with statements() as seen:
+        report = points.expire_due(batch_size=1000)
+    assert (report.lots, report.members) == (60, 20)
+    # the next due lots, the members' locks, the statement; the search that finds none
+    assert len(seen) == 4, seen
     assert_consistent()
