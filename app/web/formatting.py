@@ -1,0 +1,119 @@
+"""What templates call once per table cell (a number, a label, a translated
+string), done with the page's locale looked up once per page instead of once
+per call. Each gives exactly what Flask-Babel's own helper gives: the numbers
+check their shortcut against Babel's output before using it.
+
+A page's templates find the locale and its translations in their context
+(`_locale_id`, `_`, put there by the portal's context processor); a macro
+imported without context falls back to asking Flask-Babel."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from babel import numbers
+from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from app.web import labels
+
+# Samples the integer shortcut must format exactly as Babel does for a locale.
+_SAMPLES = (0, 7, -7, 999, 1000, -1000, 12345, -1234567, 10**15 + 1)
+
+
+@lru_cache(maxsize=32)
+def _integer_signs(locale_id: str) -> tuple[str, str] | None:
+    """The locale's group and minus signs when it writes whole numbers in groups
+    of three as Python's `{:,}` does; None when it does not (Babel then formats)."""
+    group = numbers.get_group_symbol(locale_id)
+    minus = numbers.get_minus_sign_symbol(locale_id)
+    if all(_group(n, group, minus) == numbers.format_decimal(n, locale=locale_id)
+           for n in _SAMPLES):
+        return group, minus
+    return None
+
+
+def _group(value: int, group: str, minus: str) -> str:
+    text = f"{value:,}"
+    if group != "," or minus != "-":
+        text = "".join(group if c == "," else minus if c == "-" else c for c in text)
+    return text
+
+
+def number(value: Any, locale_id: str) -> str:
+    """`flask_babel.format_decimal(value)` in the given locale."""
+    if type(value) is int:
+        signs = _integer_signs(locale_id)
+        if signs is not None:
+            return _group(value, *signs)
+    return numbers.format_decimal(value, locale=locale_id)
+
+
+def locale_of(context: Context) -> str:
+    return context.get("_locale_id") or str(get_locale())
+
+
+@pass_context
+def num(context: Context, value: Any) -> str:
+    return "" if value is None else number(value, locale_of(context))
+
+
+@pass_context
+def signed(context: Context, value: int | None) -> str:
+    if value is None:
+        return ""
+    text = number(abs(value), locale_of(context))
+    return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+@lru_cache(maxsize=64)
+def _label_table(locale_id: str, name: str) -> dict[str, str]:
+    # Called with the page's locale active, so the lazy strings translate to it.
+    return {key: str(text) for key, text in getattr(labels, name).items()}
+
+
+def label_lookup(locale_id: str, name: str) -> Callable[[str | None], str]:
+    """`labels.label(labels.<name>, value)`, translated once per locale."""
+
+    def lookup(value: str | None) -> str:
+        if value is None:
+            return ""
+        table = _label_table(locale_id, name)
+        return table.get(value, value)
+
+    return lookup
+
+
+def page_gettext(translations: Any) -> Callable[..., str]:
+    """The `_` a template calls, bound to this page's translations: the same
+    newstyle gettext Jinja's i18n extension installs (escaped when autoescaping,
+    always %-formatted), without finding the translations again on every call."""
+    ugettext = translations.ugettext
+
+    @pass_context
+    def gettext(context: Context, string: str, **variables: Any) -> str:
+        text = ugettext(string)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return gettext
+
+
+def page_context() -> dict[str, Any]:
+    """What the portal's context processor adds for every template it renders."""
+    locale_id = str(get_locale())
+    gettext = page_gettext(get_translations())
+    return {
+        "_locale_id": locale_id, "_": gettext, "gettext": gettext,
+        "kind_label": label_lookup(locale_id, "KINDS"),
+        "category_label": label_lookup(locale_id, "CATEGORIES"),
+        "role_label": label_lookup(locale_id, "ROLES"),
+        "actor_label": label_lookup(locale_id, "ACTOR_TYPES"),
+        "resolution_label": label_lookup(locale_id, "RESOLUTIONS"),
+        "resolution_help": label_lookup(locale_id, "RESOLUTION_HELP"),
+        "permission_label": label_lookup(locale_id, "PERMISSIONS"),
+    }
