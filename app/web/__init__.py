@@ -8,6 +8,7 @@ from flask import Flask, g
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db, login_manager
 from app.models import StaffUser
@@ -36,7 +37,10 @@ def register(app: Flask) -> None:
     def _load_user(user_id: str) -> StaffUser | None:
         if not user_id.isdigit():
             return None
-        return db.session.get(StaffUser, int(user_id))
+        # Not the memberships the model loads eagerly by default: a tenant page
+        # asks for exactly what it needs (staff.memberships_of), other pages none.
+        return db.session.get(StaffUser, int(user_id),
+                              options=[lazyload(StaffUser.memberships)])
 
     for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
                       admin_bp, audit_bp, batch_bp):
