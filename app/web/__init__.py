@@ -1,11 +1,10 @@
 """The portal's HTML blueprints, and what every page of theirs shares."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import lazyload
@@ -53,8 +52,8 @@ def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.add_template_filter(formatting.num, "num")
     app.add_template_filter(formatting.signed, "signed")
-    app.add_template_filter(_datetime, "dt")
-    app.add_template_filter(_date, "day")
+    app.add_template_filter(formatting.dt, "dt")
+    app.add_template_filter(formatting.day, "day")
 
     expects_slug: dict[str, bool] = {}  # by endpoint; the URL map is fixed once built
 
@@ -116,14 +115,3 @@ def register_responses(app: Flask) -> None:
                 response.mimetype in ("text/html", "text/csv"):
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
-
-
-def _datetime(value: datetime | None, style: str = "medium") -> str:
-    return format_datetime(value, style) if value is not None else ""
-
-
-def _date(value: date | datetime | None, style: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_date(value, style)
-

@@ -9,11 +9,12 @@ imported without context falls back to asking Flask-Babel."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from babel import numbers
-from flask_babel import get_locale, get_translations
+from babel import Locale, dates, numbers
+from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -69,6 +70,74 @@ def signed(context: Context, value: int | None) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + text
 
 
+# Moments the date shortcuts must format exactly as Babel does (morning and
+# afternoon, one- and two-digit fields, a year's last second).
+_MOMENTS = (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
+            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC))
+_STYLES = ("short", "medium", "long", "full")
+
+
+@lru_cache(maxsize=64)
+def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[datetime], str] | None:
+    """Babel's `format_datetime(value, style)` with the locale's patterns parsed once;
+    None when the shortcut does not give Babel's text for this locale and style."""
+    locale = Locale.parse(locale_id)
+    joined = dates.get_datetime_format(style, locale=locale).replace("'", "")
+    time_pattern = dates.parse_pattern(dates.get_time_format(style, locale=locale))
+    date_pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
+
+    def formatted(value: datetime) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(zone)
+        return joined.replace("{0}", time_pattern.apply(value, locale)) \
+            .replace("{1}", date_pattern.apply(value, locale))
+
+    if all(formatted(m) == dates.format_datetime(m, style, tzinfo=zone, locale=locale)
+           for m in _MOMENTS):
+        return formatted
+    return None
+
+
+@lru_cache(maxsize=64)
+def _date_format(locale_id: str, style: str) -> Callable[[date], str] | None:
+    locale = Locale.parse(locale_id)
+    pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
+
+    def formatted(value: date) -> str:
+        return pattern.apply(value, locale)
+
+    if all(formatted(m.date()) == dates.format_date(m.date(), style, locale=locale)
+           for m in _MOMENTS):
+        return formatted
+    return None
+
+
+@pass_context
+def dt(context: Context, value: datetime | None, style: str = "medium") -> str:
+    """`flask_babel.format_datetime(value, style)`, in the user's time zone."""
+    if value is None:
+        return ""
+    if style in _STYLES:
+        zone = context.get("_tzinfo") or get_timezone()
+        fast = _datetime_format(locale_of(context), style, zone)
+        if fast is not None:
+            return fast(value)
+    return format_datetime(value, style)
+
+
+@pass_context
+def day(context: Context, value: date | datetime | None, style: str = "medium") -> str:
+    """`flask_babel.format_date(value, style)`."""
+    if value is None:
+        return ""
+    if style in _STYLES and not isinstance(value, datetime):
+        fast = _date_format(locale_of(context), style)
+        if fast is not None:
+            return fast(value)
+    return format_date(value, style)
+
+
 @lru_cache(maxsize=64)
 def _label_table(locale_id: str, name: str) -> dict[str, str]:
     # Called with the page's locale active, so the lazy strings translate to it.
@@ -108,7 +177,7 @@ def page_context() -> dict[str, Any]:
     locale_id = str(get_locale())
     gettext = page_gettext(get_translations())
     return {
-        "_locale_id": locale_id, "_": gettext, "gettext": gettext,
+        "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
         "kind_label": label_lookup(locale_id, "KINDS"),
         "category_label": label_lookup(locale_id, "CATEGORIES"),
         "role_label": label_lookup(locale_id, "ROLES"),
