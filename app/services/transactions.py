@@ -14,6 +14,9 @@ from app.services.errors import NOT_FOUND, DomainError
 from app.services.validation import FieldErrors
 
 _tx = PointTransaction.__table__
+# Built once: an alias makes its column collection anew each time it is built.
+_reversal = _tx.alias("reversal")
+_is_reversed = exists().where(_reversal.c.reverses_id == _tx.c.id).label("is_reversed")
 
 
 def reversed_ids(tenant_id: int, transaction_ids: Iterable[int]) -> set[int]:
@@ -40,9 +43,7 @@ def history_page(tenant_id: int, member_id: int, user_id: str, *, cursor: str | 
         errors.add("category", _("Not a valid category."))
     errors.raise_if_any()
     after = members.decode_cursor(cursor)
-    reversal = _tx.alias("reversal")
-    is_reversed = exists().where(reversal.c.reverses_id == _tx.c.id).label("is_reversed")
-    query = select(_tx, is_reversed).where(_tx.c.tenant_id == tenant_id,
+    query = select(_tx, _is_reversed).where(_tx.c.tenant_id == tenant_id,
                                            _tx.c.member_id == member_id)
     if kind:
         query = query.where(_tx.c.kind == kind)
