@@ -167,6 +167,8 @@ def page_gettext(translations: Any) -> Callable[..., str]:
         text = ugettext(string)
         if context.eval_ctx.autoescape:
             text = Markup(text)
+        if not variables and "%" not in text:
+            return text  # what `% {}` would give, without formatting it
         return text % variables
 
     return gettext
