@@ -298,10 +298,9 @@ def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
     now = now or clock.now()
     roll_up(tenant_id, now)
     days = daily_totals(tenant_id, now)
-    count, outstanding = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(_members.c.total_points), 0))
-        .where(_members.c.tenant_id == tenant_id)
-    ).one()
+    by_level = _members_by_level(tenant_id)
+    count = sum(n for n, _points in by_level.values())
+    outstanding = sum(points for _n, points in by_level.values())
     soon_points, soon_members = db.session.execute(
         select(func.coalesce(func.sum(_lots.c.remaining), 0),
                func.count(func.distinct(_lots.c.member_id)))
@@ -313,7 +312,7 @@ def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
         generated_at=now, members=int(count), outstanding=int(outstanding),
         periods={"today": _period(days, 1), "7d": _period(days, 7),
                  "30d": _period(days, WINDOW_DAYS)},
-        daily=days, levels=level_distribution(tenant_id),
+        daily=days, levels=level_distribution(tenant_id, by_level),
         expiring_tags=expiring_tags(tenant_id, now),
         expiring_tags_count=_expiring_tags_count(tenant_id, now),
         expiring_points=int(soon_points), expiring_points_members=int(soon_members),
@@ -321,11 +320,20 @@ def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
     )
 
 
-def level_distribution(tenant_id: int) -> list[LevelCount]:
-    counts = dict(db.session.execute(
-        select(_members.c.level_id, func.count()).where(_members.c.tenant_id == tenant_id)
-        .group_by(_members.c.level_id)
-    ).all())
+def _members_by_level(tenant_id: int) -> dict[int | None, tuple[int, int]]:
+    """Members and their points per level (None: below every level), in one pass:
+    the member count, the liability and the distribution all come from it."""
+    return {level_id: (int(n), int(points or 0)) for level_id, n, points in db.session.execute(
+        select(_members.c.level_id, func.count(), func.sum(_members.c.total_points))
+        .where(_members.c.tenant_id == tenant_id).group_by(_members.c.level_id)
+    )}
+
+
+def level_distribution(tenant_id: int,
+                       by_level: dict[int | None, tuple[int, int]] | None = None
+                       ) -> list[LevelCount]:
+    counts = {level_id: n for level_id, (n, _points) in
+              (by_level if by_level is not None else _members_by_level(tenant_id)).items()}
     result = [LevelCount(lv.level_name, lv.min_points, int(counts.get(lv.id, 0)))
               for lv in levels.list_levels(tenant_id)]
     if counts.get(None):
