@@ -7,6 +7,10 @@ index. A day counts as closed a little after midnight UTC (GRACE), so a
 transaction that began just before midnight and committed just after is not
 missed. Everything else reads small, indexed sets: members per tenant, open
 lots and tags due soon, the newest transactions.
+
+The page itself is served from a per-tenant cache (`page`) that is checked
+against the database on every request, so no write can hide behind it: see
+`page` for how.
 """
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.extensions import db
-from app.models import DailyStat, Member, MemberTag, PointLot, PointTransaction, VipTag
+from app.extensions import cache, db
+from app.models import (
+    AuditLog, DailyStat, Member, MemberTag, PointLot, PointTransaction, VipTag,
+)
 from app.models.dashboard import AMOUNT_COLUMNS
 from app.services import clock, levels
 from app.services.uow import transactional
@@ -35,6 +41,13 @@ _stats = DailyStat.__table__
 _members = Member.__table__
 _lots = PointLot.__table__
 _holdings = MemberTag.__table__
+_audit = AuditLog.__table__
+
+CACHE_SECONDS = 60
+# A cached page is only kept while the tenant's recent activity is this small:
+# a busy tenant's figures change on every request anyway, and counting its
+# recent rows to check a cached page would cost more than it saves.
+ACTIVITY_CAP = 5000
 
 
 @dataclass
@@ -228,14 +241,66 @@ def _period(days: list[DayTotals], count: int) -> Totals:
 
 # --------------------------------------------------------------------------- the page
 
-def build(tenant_id: int) -> Dashboard:
+def _cache_key(tenant_id: int) -> str:
+    return f"dashboard:{tenant_id}"
+
+
+def recent_activity(tenant_id: int, since: datetime) -> tuple[int, int]:
+    """How many ledger and audit rows of the tenant are stamped at or after
+    `since` (each counted up to ACTIVITY_CAP + 1), in one statement through the
+    (tenant_id, created_at) indexes."""
+    def counted(table: Any) -> Any:
+        recent = (select(table.c.id)
+                  .where(table.c.tenant_id == tenant_id, table.c.created_at >= since)
+                  .limit(ACTIVITY_CAP + 1).subquery())
+        return select(func.count()).select_from(recent).scalar_subquery()
+
+    ledger, audit = db.session.execute(select(counted(_tx), counted(_audit))).one()
+    return int(ledger), int(audit)
+
+
+def page(tenant_id: int) -> Dashboard:
+    """The dashboard, from this tenant's cached copy when nothing can have changed
+    since it was built, else built afresh.
+
+    Every change the page shows leaves a row stamped with its time: a ledger
+    entry for anything that moves points or lots (and so balances, levels and
+    expiring points), an audit row for everything a person or an integration
+    does (members, levels, tags, grants). So a copy built at T is still right
+    while the tenant has the same number of both rows stamped after T - GRACE:
+    a write that committed after T counts among them (its rows are stamped
+    when it began, less than GRACE before it commits, the closed days' own
+    assumption). The count is read before the figures, so a write landing
+    while they are summed makes the next request rebuild. The check runs on
+    every request, in every worker, whether the cache is this process's or
+    Redis, and needs no invalidation; a copy also expires after CACHE_SECONDS,
+    so what "within 30 days" and "within 7 days" mean moves on with the clock,
+    and the page says the time its figures are as of."""
     now = clock.now()
+    key = _cache_key(tenant_id)
+    kept = cache.get(key)
+    if kept is not None:
+        board, since, activity = kept
+        built = board.generated_at
+        if built <= now < built + timedelta(seconds=CACHE_SECONDS) \
+                and built.date() == now.date() and closed_through(built) == closed_through(now) \
+                and recent_activity(tenant_id, since) == activity:
+            return board
+    since = now - GRACE
+    activity = recent_activity(tenant_id, since)
+    board = build(tenant_id, now)
+    if max(activity) <= ACTIVITY_CAP:
+        cache.set(key, (board, since, activity), timeout=CACHE_SECONDS)
+    return board
+
+
+def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
+    now = now or clock.now()
     roll_up(tenant_id, now)
     days = daily_totals(tenant_id, now)
-    count, outstanding = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(_members.c.total_points), 0))
-        .where(_members.c.tenant_id == tenant_id)
-    ).one()
+    by_level = _members_by_level(tenant_id)
+    count = sum(n for n, _points in by_level.values())
+    outstanding = sum(points for _n, points in by_level.values())
     soon_points, soon_members = db.session.execute(
         select(func.coalesce(func.sum(_lots.c.remaining), 0),
                func.count(func.distinct(_lots.c.member_id)))
@@ -247,7 +312,7 @@ def build(tenant_id: int) -> Dashboard:
         generated_at=now, members=int(count), outstanding=int(outstanding),
         periods={"today": _period(days, 1), "7d": _period(days, 7),
                  "30d": _period(days, WINDOW_DAYS)},
-        daily=days, levels=level_distribution(tenant_id),
+        daily=days, levels=level_distribution(tenant_id, by_level),
         expiring_tags=expiring_tags(tenant_id, now),
         expiring_tags_count=_expiring_tags_count(tenant_id, now),
         expiring_points=int(soon_points), expiring_points_members=int(soon_members),
@@ -255,11 +320,20 @@ def build(tenant_id: int) -> Dashboard:
     )
 
 
-def level_distribution(tenant_id: int) -> list[LevelCount]:
-    counts = dict(db.session.execute(
-        select(_members.c.level_id, func.count()).where(_members.c.tenant_id == tenant_id)
-        .group_by(_members.c.level_id)
-    ).all())
+def _members_by_level(tenant_id: int) -> dict[int | None, tuple[int, int]]:
+    """Members and their points per level (None: below every level), in one pass:
+    the member count, the liability and the distribution all come from it."""
+    return {level_id: (int(n), int(points or 0)) for level_id, n, points in db.session.execute(
+        select(_members.c.level_id, func.count(), func.sum(_members.c.total_points))
+        .where(_members.c.tenant_id == tenant_id).group_by(_members.c.level_id)
+    )}
+
+
+def level_distribution(tenant_id: int,
+                       by_level: dict[int | None, tuple[int, int]] | None = None
+                       ) -> list[LevelCount]:
+    counts = {level_id: n for level_id, (n, _points) in
+              (by_level if by_level is not None else _members_by_level(tenant_id)).items()}
     result = [LevelCount(lv.level_name, lv.min_points, int(counts.get(lv.id, 0)))
               for lv in levels.list_levels(tenant_id)]
     if counts.get(None):

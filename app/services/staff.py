@@ -65,6 +65,18 @@ def roles_of(staff_id: int) -> list[Role]:
     return [Role(r.id, r.slug, r.name, r.role) for r in rows]
 
 
+def memberships_of(staff_id: int) -> list[tuple[Tenant, str]]:
+    """The user's tenants with the role in each, by name: a tenant page's access
+    check and its header's switcher in one query."""
+    rows = db.session.execute(
+        select(Tenant, StaffMembership.role)
+        .join(StaffMembership, StaffMembership.tenant_id == Tenant.id)
+        .where(StaffMembership.staff_id == staff_id, StaffMembership.is_active.is_(True))
+        .order_by(Tenant.name)
+    ).all()
+    return [(tenant, role) for tenant, role in rows]
+
+
 def role_in(staff_id: int, tenant_id: int) -> str | None:
     return db.session.execute(
         select(StaffMembership.role).where(StaffMembership.staff_id == staff_id,

@@ -1,18 +1,18 @@
 """The portal's HTML blueprints, and what every page of theirs shares."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db, login_manager
 from app.models import StaffUser
 from app.services import points
-from app.web import labels
+from app.web import formatting, labels
 
 
 def register(app: Flask) -> None:
@@ -36,7 +36,10 @@ def register(app: Flask) -> None:
     def _load_user(user_id: str) -> StaffUser | None:
         if not user_id.isdigit():
             return None
-        return db.session.get(StaffUser, int(user_id))
+        # Not the memberships the model loads eagerly by default: a tenant page
+        # asks for exactly what it needs (staff.memberships_of), other pages none.
+        return db.session.get(StaffUser, int(user_id),
+                              options=[lazyload(StaffUser.memberships)])
 
     for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
                       admin_bp, audit_bp, batch_bp):
@@ -47,17 +50,23 @@ def register(app: Flask) -> None:
 
 def register_templating(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.add_template_filter(_number, "num")
-    app.add_template_filter(_signed, "signed")
-    app.add_template_filter(_datetime, "dt")
-    app.add_template_filter(_date, "day")
+    app.add_template_filter(formatting.num, "num")
+    app.add_template_filter(formatting.signed, "signed")
+    app.add_template_filter(formatting.dt, "dt")
+    app.add_template_filter(formatting.day, "day")
+
+    expects_slug: dict[str, bool] = {}  # by endpoint; the URL map is fixed once built
 
     @app.url_defaults
     def _tenant_slug(endpoint: str, values: dict[str, Any]) -> None:
         # Inside a tenant's page, url_for() fills the slug in by itself.
         tenancy = g.get("tenancy")
-        if tenancy is not None and "slug" not in values \
-                and app.url_map.is_endpoint_expecting(endpoint, "slug"):
+        if tenancy is None or "slug" in values:
+            return
+        expects = expects_slug.get(endpoint)
+        if expects is None:
+            expects = expects_slug[endpoint] = app.url_map.is_endpoint_expecting(endpoint, "slug")
+        if expects:
             values["slug"] = tenancy.slug
 
     @app.context_processor
@@ -67,16 +76,10 @@ def register_templating(app: Flask) -> None:
             "tc": tenancy,
             "can": (lambda p: tenancy is not None and tenancy.can(p)),
             "my_roles": _my_roles,
-            "kind_label": lambda v: labels.label(labels.KINDS, v),
             "reversible": points.is_reversible_kind,
-            "category_label": lambda v: labels.label(labels.CATEGORIES, v),
-            "role_label": lambda v: labels.label(labels.ROLES, v),
-            "actor_label": lambda v: labels.label(labels.ACTOR_TYPES, v),
-            "resolution_label": lambda v: labels.label(labels.RESOLUTIONS, v),
-            "resolution_help": lambda v: labels.label(labels.RESOLUTION_HELP, v),
-            "permission_label": lambda v: labels.label(labels.PERMISSIONS, v),
             "LANGUAGES": labels.LANGUAGES,
             "get_locale": get_locale,
+            **formatting.page_context(),  # _, the *_label lookups, the page's locale
         }
 
 
@@ -112,27 +115,3 @@ def register_responses(app: Flask) -> None:
                 response.mimetype in ("text/html", "text/csv"):
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
-
-
-def _number(value: Any) -> str:
-    if value is None:
-        return ""
-    return format_decimal(value)
-
-
-def _signed(value: int | None) -> str:
-    if value is None:
-        return ""
-    text = format_decimal(abs(value))
-    return ("+" if value > 0 else "−" if value < 0 else "") + text
-
-
-def _datetime(value: datetime | None, style: str = "medium") -> str:
-    return format_datetime(value, style) if value is not None else ""
-
-
-def _date(value: date | datetime | None, style: str = "medium") -> str:
-    if value is None:
-        return ""
-    return format_date(value, style)
-

@@ -17,7 +17,7 @@ from flask import abort, g
 from flask_login import current_user, login_required
 
 from app.models import Tenant
-from app.services import permissions, staff, tenants
+from app.services import permissions, staff
 
 
 @dataclass(frozen=True)
@@ -35,10 +35,14 @@ class TenantContext:
 
 
 def load(slug: str) -> TenantContext:
-    tenant = tenants.get_by_slug(slug)
-    role = staff.role_in(current_user.id, tenant.id) if tenant is not None else None
-    if tenant is None or role is None:
+    # One query answers both who may see this tenant and what the header's
+    # switcher lists (g.my_roles, read by the base template).
+    memberships = staff.memberships_of(current_user.id)
+    g.my_roles = [staff.Role(t.id, t.slug, t.name, role) for t, role in memberships]
+    found = next(((t, role) for t, role in memberships if t.slug == slug), None)
+    if found is None:  # no such tenant, or no active role in it: the same 404
         abort(404)
+    tenant, role = found
     return TenantContext(tenant, role, permissions.for_role(role))
 
 

@@ -1,7 +1,7 @@
 """Staff of the tenant (owner only): add, change role, deactivate."""
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_babel import gettext as _
 
 from app.services import staff
@@ -16,6 +16,7 @@ from app.web.tenancy import TenantContext, tenant_view
 
 def _listing(tc: TenantContext, form: StaffForm, status: int = 200, error: str | None = None):
     people = staff.list_staff(tc.tenant.id)
+    g.pop("my_roles", None)  # a change made here may be the signed-in user's own role
     return page("admin/staff.html", "admin/_staff_table.html", status, form=form, people=people,
                 role_form=RoleForm(formdata=None), button=ButtonForm(), error=error)
 

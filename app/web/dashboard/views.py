@@ -11,5 +11,5 @@ from app.web.tenancy import TenantContext, tenant_view
 @bp.route("/t/<slug>/")
 @tenant_view(VIEW)
 def index(tc: TenantContext):
-    board = dashboard_service.build(tc.tenant.id)
+    board = dashboard_service.page(tc.tenant.id)
     return render_template("dashboard/index.html", board=board, chart=chart.build(board.daily))

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from app.models.ledger import CATEGORIES, KINDS
 from app.web import labels
+from app.web.fields import PortalForm
 from app.web.render import new_key
 
 
@@ -15,7 +15,7 @@ def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank)] if blank is not None else []) + choices
 
 
-class KeyedForm(FlaskForm):
+class KeyedForm(PortalForm):
     """A write form with a one-time key: a double submit makes one change."""
 
     idempotency_key = HiddenField()
@@ -46,7 +46,7 @@ class ReverseForm(KeyedForm):
     reason = TextAreaField(_l("Reason for the reversal"))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -56,7 +56,7 @@ class SearchForm(FlaskForm):
     cursor = HiddenField()
 
 
-class HistoryFilterForm(FlaskForm):
+class HistoryFilterForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from app.services import levels, members, points, transactions, vip
+from app.services import levels, members, transactions, vip
 from app.services.errors import ValidationFailed
 from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
 from app.web.members import bp
@@ -103,16 +103,18 @@ def export(tc: TenantContext):
 
 # --------------------------------------------------------------------------- one member
 
-def history_page(tc: TenantContext, user_id: str, form: HistoryFilterForm | None = None):
-    """One page of a member's history, and which of its entries were reversed."""
+def history_page(tc: TenantContext, member: Any, form: HistoryFilterForm | None = None):
+    """One page of a found member's history (anything with its `id` and `user_id`:
+    a Member or a Profile), and which of its entries were reversed."""
     form = form or HistoryFilterForm(request.args)
     try:
-        page = points.history(tc.tenant.id, user_id, cursor=form.cursor.data or None,
-                              page_size=PAGE_SIZE, kind=form.kind.data or None,
-                              category=form.category.data or None)
+        page, reversed_ = transactions.history_page(
+            tc.tenant.id, member.id, member.user_id, cursor=form.cursor.data or None,
+            page_size=PAGE_SIZE, kind=form.kind.data or None,
+            category=form.category.data or None)
     except ValidationFailed:
-        page = points.history(tc.tenant.id, user_id, page_size=PAGE_SIZE)
-    reversed_ = transactions.reversed_ids(tc.tenant.id, [t.id for t in page.items])
+        page, reversed_ = transactions.history_page(tc.tenant.id, member.id, member.user_id,
+                                                    page_size=PAGE_SIZE)
     return form, page, reversed_
 
 
@@ -122,7 +124,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     from app.web.vip.forms import grant_form
 
     profile = members.get_profile(tc.tenant.id, user_id)
-    history_form, page, reversed_ = history_page(tc, user_id)
+    history_form, page, reversed_ = history_page(tc, profile)
     fresh: dict[str, Any] = {}
     if tc.can(EARN):
         fresh["earn"] = EarnForm(formdata=None)
@@ -141,8 +143,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
 @tenant_view(VIEW)
 def show(tc: TenantContext, user_id: str):
     if is_partial():  # history paging and filters
-        members.find(tc.tenant.id, user_id)
-        form, page, reversed_ = history_page(tc, user_id)
+        form, page, reversed_ = history_page(tc, members.find(tc.tenant.id, user_id))
         return render_template("members/_history_rows.html", page=page,
                                reversed_ids=reversed_, history_form=form, user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))
