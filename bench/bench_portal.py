@@ -25,7 +25,7 @@ import psycopg
 
 from bench.common import ROOT, database_url, report, seed, seeded_database
 from bench.seed_large import PASSWORD
-from bench.server import gunicorn
+from bench.server import describe, gunicorn
 
 
 # Flask-Login's "strong" session protection binds a session to the user agent:
@@ -90,7 +90,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes (default: gunicorn.conf.py's)")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database of the last run at this scale")
     parser.add_argument("--rounds", type=int, default=1,
@@ -144,7 +145,7 @@ def main() -> None:
         dash_small = latency(small_opener, f"{base}/t/small/", 30)
 
     report(f"Portal, scale {args.scale} ({tx_total:,} transactions in the database), "
-           f"{args.connections} connections, {args.workers} workers", [
+           f"{args.connections} connections, {describe(args.workers)}", [
         ("trivial signed-in route (/)", f"{trivial:,.0f} req/s"),
         ("member page with history", f"{member:,.0f} req/s = {member_ratio:.2f} × trivial "
                                      "(target ≥ 0.3)"),
