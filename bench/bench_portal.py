@@ -23,7 +23,7 @@ from http.cookiejar import CookieJar
 
 import psycopg
 
-from bench.common import ROOT, database_url, report, seed, seeded_database
+from bench.common import ROOT, database_url, migrate, report, seed, seeded_database
 from bench.seed_large import PASSWORD
 from bench.server import describe, gunicorn
 
@@ -101,6 +101,7 @@ def main() -> None:
     name = f"jifen_bench_portal_{str(args.scale).replace('.', '_')}"
     if args.reuse:
         url = database_url(name)
+        migrate(url)  # the schema of this checkout, even on last run's data
         whale = (ROOT / "bench" / "results" / f"{name}.whale").read_text().strip()
     else:
         url, out = seeded_database(name, "--slug", "big", "--scale", str(args.scale),
