@@ -4,11 +4,13 @@ import os
 from pathlib import Path
 
 bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
-# Threads (gunicorn's gthread worker) keep client connections alive between
-# requests and overlap one request's database wait with another's work; the sync
-# worker's new connection per request cost an earn about a third of its CPU.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Two processes a core, two threads each (gunicorn's gthread worker): threads keep
+# client connections alive between requests (the sync worker's new connection per
+# request cost an earn about 1 ms of CPU) and overlap one request's database wait
+# with another's work; more processes than cores share kept-alive connections out
+# evenly (with one a core, a busy process held most of them while the other idled).
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count()))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
