@@ -14,6 +14,15 @@ help:
 	@echo "make run    serve the portal on http://$(HOST):$(PORT) with demo data (SQLite)"
 	@echo "make test   run the test suite (SQLite, and PostgreSQL if TEST_DATABASE_URL is set)"
 	@echo "make lint   ruff"
+	@echo "make bench-help  the benchmarks (run by hand; see bench/README.md)"
+
+bench-help:
+	@echo "Benchmarks need PostgreSQL on 127.0.0.1, wrk and pgbench (apt-get install wrk postgresql-client):"
+	@echo "  $(BIN)/python -m bench.bench_api --scale 0.01        earn and batch earn vs pgbench"
+	@echo "  $(BIN)/python -m bench.bench_portal --scale 1        member page, dashboard, history paging"
+	@echo "  $(BIN)/python -m bench.bench_expiry --lots 1000000   points expire vs one SQL statement"
+	@echo "  $(BIN)/python -m bench.bench_memory --scale 0.01     worker RSS over 10,000 requests"
+	@echo "Results and method: bench/README.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
