@@ -2,7 +2,7 @@
 codes) stay as they are; only what a person reads is translated."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 
 KINDS = {
     "earn": _l("Earn"), "spend": _l("Spend"), "adjust": _l("Adjustment"),
@@ -40,8 +40,20 @@ ACTOR_TYPES = {
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 
+_translated: dict[tuple[int, str], dict[str, str]] = {}
+
+
+def translated(table: dict) -> dict[str, str]:
+    """One of the tables above in the current locale, translated once per locale
+    (a page draws the category names in four forms: 40 lookups of lazy strings)."""
+    key = (id(table), str(get_locale()))
+    names = _translated.get(key)
+    if names is None:
+        names = _translated[key] = {value: str(text) for value, text in table.items()}
+    return names
+
+
 def label(table: dict, value: str | None) -> str:
     if value is None:
         return ""
-    found = table.get(value)
-    return str(found) if found is not None else value
+    return translated(table).get(value, value)
