@@ -241,7 +241,7 @@ def _period(days: list[DayTotals], count: int) -> Totals:
 
 # --------------------------------------------------------------------------- the page
 
-def _cache_key(tenant_id: int) -> str:
+def cache_key(tenant_id: int) -> str:
     return f"dashboard:{tenant_id}"
 
 
@@ -277,7 +277,7 @@ def page(tenant_id: int) -> Dashboard:
     so what "within 30 days" and "within 7 days" mean moves on with the clock,
     and the page says the time its figures are as of."""
     now = clock.now()
-    key = _cache_key(tenant_id)
+    key = cache_key(tenant_id)
     kept = cache.get(key)
     if kept is not None:
         board, since, activity = kept
