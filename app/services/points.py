@@ -88,6 +88,7 @@ def _credit_member_statement() -> Any:
 
 
 _CREDIT_MEMBER = _credit_member_statement()
+
 NOT_REVERSIBLE_KINDS = ("expire", "reversal")
 
 
