@@ -23,7 +23,7 @@ from sqlalchemy import Row, bindparam, insert, select, tuple_, update
 
 from app.extensions import db
 from app.models import Member, PointLot, PointTransaction
-from app.models.ledger import CATEGORIES, LotAllocation
+from app.models.ledger import CATEGORIES, KINDS, LotAllocation
 from app.services import audit, bulk, clock, expiry_sql, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import (
@@ -732,14 +732,23 @@ def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_siz
     """A member's transactions, newest first, keyset-paged by id (stable while new
     entries arrive: they sort before the cursor)."""
     member = members.find(tenant_id, user_id)
+    return history_rows(tenant_id, member.id, user_id, cursor=cursor, page_size=page_size,
+                        kind=kind, category=category)[0]
+
+
+def history_rows(tenant_id: int, member_id: int, user_id: str, *, cursor: str | None = None,
+                 page_size: int = 20, kind: str | None = None, category: str | None = None,
+                 extra: tuple[Any, ...] = ()) -> tuple[members.Page, list[Row]]:
+    """A member already found: one page of `history`, and its rows with the `extra`
+    columns read in the same statement (the portal asks which were reversed)."""
     errors = FieldErrors()
-    if kind is not None and kind not in ("earn", "spend", "adjust", "expire", "reversal"):
+    if kind is not None and kind not in KINDS:
         errors.add("kind", _("Not a valid kind."))
     if category is not None and category not in CATEGORIES:
         errors.add("category", _("Not a valid category."))
     errors.raise_if_any()
     after = members.decode_cursor(cursor)
-    query = select(_tx).where(_tx.c.tenant_id == tenant_id, _tx.c.member_id == member.id)
+    query = select(_tx, *extra).where(_tx.c.tenant_id == tenant_id, _tx.c.member_id == member_id)
     if kind:
         query = query.where(_tx.c.kind == kind)
     if category:
@@ -754,4 +763,4 @@ def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_siz
         for r in rows[:page_size]
     ]
     next_cursor = members.encode_cursor(rows[page_size - 1].id) if len(rows) > page_size else None
-    return members.Page(items, next_cursor, page_size)
+    return members.Page(items, next_cursor, page_size), rows[:page_size]
