@@ -140,6 +140,9 @@ class Config:
                 # that died (a database restart) fails its request with 503 and
                 # Retry-After, and the pool drops every connection as old as it.
                 "pool_pre_ping": env_bool("DB_POOL_PRE_PING", False),
+                # ...and connections are replaced before an idle timeout on the way
+                # (a pooler, a firewall, idle_session_timeout) can close them.
+                "pool_recycle": env_int("DB_POOL_RECYCLE", 1800),
                 "pool_size": env_int("DB_POOL_SIZE", 10),
                 "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
                 "pool_timeout": 10,
