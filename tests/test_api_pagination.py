@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import threading
+import time
 
 from app import create_app
 from app import config
@@ -33,13 +34,24 @@ def test_walking_history_while_earning_sees_every_old_row_exactly_once(
             db.session.remove()
             db.engine.dispose()
 
+    def writer_earns_more(than: int) -> bool:
+        """Wait until the writer has earned more than `than` times: new rows land
+        between every two pages, however fast the pages are."""
+        deadline = time.monotonic() + 30
+        while len(earned) <= than and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.001)
+        return len(earned) > than
+
     thread = threading.Thread(target=keep_earning)
     thread.start()
     seen: list[int] = []
     cursor = None
     pages = 0
+    interleaved = 0
     try:
+        assert writer_earns_more(0), "the writer never started"
         while True:
+            before = len(earned)
             query = {"page_size": 4, **({"cursor": cursor} if cursor else {})}
             response = full.get("/api/v1/points/profiles/alice/transactions/",
                                 query_string=query)
@@ -51,10 +63,11 @@ def test_walking_history_while_earning_sees_every_old_row_exactly_once(
                 break
             cursor = info["next_cursor"]
             assert isinstance(cursor, str) and cursor.isascii()
+            interleaved += writer_earns_more(before)
     finally:
         stop.set()
         thread.join(timeout=30)
-    assert earned, "the writer never earned while we paged"
+    assert interleaved >= pages - 1, "the writer did not earn between the pages"
     old_seen = [i for i in seen if i in existing]
     assert sorted(old_seen) == sorted(existing)  # every old row...
     assert len(old_seen) == len(set(old_seen))  # ...exactly once
