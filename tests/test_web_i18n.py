@@ -73,3 +73,19 @@ def test_an_api_error_speaks_chinese(app, tenant):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
         assert error_body("INSUFFICIENT_POINTS")["error"]["message"] == "该会员的积分不足。"
         assert error_body("INSUFFICIENT_POINTS")["error"]["code"] == "INSUFFICIENT_POINTS"
+
+
+def test_vocabulary_names_follow_each_requests_language(app):
+    """The names are translated once per locale and kept: alternating languages
+    must each get their own, whichever came first."""
+    from flask_babel import refresh
+
+    from app.web import formatting, labels
+
+    for accept, earn, sign_in in [("zh-CN", "获得", "签到"), ("en", "Earn", "Sign-in"),
+                                  ("zh-CN", "获得", "签到")]:
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            refresh()  # the test's app context outlives each request's; a real one does not
+            assert labels.label(labels.KINDS, "earn") == earn
+            assert formatting.label_lookup(labels.CATEGORIES)("login") == sign_in
+            assert labels.label(labels.KINDS, "no_such_kind") == "no_such_kind"

@@ -138,20 +138,13 @@ def day(context: Context, value: date | datetime | None, style: str = "medium") 
     return format_date(value, style)
 
 
-@lru_cache(maxsize=64)
-def _label_table(locale_id: str, name: str) -> dict[str, str]:
-    # Called with the page's locale active, so the lazy strings translate to it.
-    return {key: str(text) for key, text in getattr(labels, name).items()}
-
-
-def label_lookup(locale_id: str, name: str) -> Callable[[str | None], str]:
-    """`labels.label(labels.<name>, value)`, translated once per locale."""
+def label_lookup(table: dict) -> Callable[[str | None], str]:
+    """`labels.label(table, value)` for a template: the page's translated names
+    (labels.translated, once per locale) looked up directly."""
+    names = labels.translated(table)
 
     def lookup(value: str | None) -> str:
-        if value is None:
-            return ""
-        table = _label_table(locale_id, name)
-        return table.get(value, value)
+        return "" if value is None else names.get(value, value)
 
     return lookup
 
@@ -180,11 +173,11 @@ def page_context() -> dict[str, Any]:
     gettext = page_gettext(get_translations())
     return {
         "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
-        "kind_label": label_lookup(locale_id, "KINDS"),
-        "category_label": label_lookup(locale_id, "CATEGORIES"),
-        "role_label": label_lookup(locale_id, "ROLES"),
-        "actor_label": label_lookup(locale_id, "ACTOR_TYPES"),
-        "resolution_label": label_lookup(locale_id, "RESOLUTIONS"),
-        "resolution_help": label_lookup(locale_id, "RESOLUTION_HELP"),
-        "permission_label": label_lookup(locale_id, "PERMISSIONS"),
+        "kind_label": label_lookup(labels.KINDS),
+        "category_label": label_lookup(labels.CATEGORIES),
+        "role_label": label_lookup(labels.ROLES),
+        "actor_label": label_lookup(labels.ACTOR_TYPES),
+        "resolution_label": label_lookup(labels.RESOLUTIONS),
+        "resolution_help": label_lookup(labels.RESOLUTION_HELP),
+        "permission_label": label_lookup(labels.PERMISSIONS),
     }
