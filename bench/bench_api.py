@@ -8,12 +8,19 @@ concurrency.
 
 Targets: earn requests/s ≥ 0.35 × pgbench tps; batch-earn ledger entries/s ≥ 5 ×
 single-earn requests/s; no errors; the ledger invariants hold after the runs.
+
+`--reference` also measures, in the same rounds, the issue's two reference points
+on this machine (bench/reference_app.py: a tutorial ORM earn and one transaction
+of Core SQL, on a copy of the database), and a pgbench script that sends the SQL
+of one Jifen earn itself (bench/pgbench/earn.sql): what the database side of an
+earn costs with no HTTP and no Python at all.
 """
 from __future__ import annotations
 
 import argparse
 import re
 import subprocess
+from contextlib import ExitStack
 
 from bench.common import ROOT, bench_tenant, flask, recreate_database, report
 from bench.server import access_token, describe, gunicorn
@@ -45,10 +52,41 @@ def init_pgbench() -> str:
     return url
 
 
-def run_pgbench(url: str, seconds: int, clients: int, threads: int) -> float:
-    out = subprocess.run(["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds),
-                          url], text=True, capture_output=True, check=True).stdout
+def run_pgbench(url: str, seconds: int, clients: int, threads: int,
+                script: list[str] = ()) -> float:
+    """tpcb-like, or `script` (extra pgbench arguments: `-M prepared -f file`)."""
+    command = ["pgbench", "-c", str(clients), "-j", str(threads), "-T", str(seconds)]
+    if script:
+        command += ["-n", *script]  # no vacuum of pgbench's own tables: there are none
+    out = subprocess.run([*command, url], text=True, capture_output=True, check=True).stdout
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def reference_database(name: str, client_id: str) -> tuple[str, list[str]]:
+    """A copy of the benchmark's database for the reference points, and the pgbench
+    variables of bench/pgbench/earn.sql on it (a token family of its own, since
+    the copy is taken before the benchmark's token is issued)."""
+    import psycopg
+
+    from app.services.tenants import levels_lock_key
+
+    url = recreate_database("jifen_bench_reference", template=name)
+    with psycopg.connect(url) as conn:
+        tenant, client = conn.execute(
+            "SELECT tenant_id, id FROM api_clients WHERE client_id = %s", (client_id,)).fetchone()
+        family = conn.execute(
+            "INSERT INTO token_families (id, api_client_id, created_at) "
+            "VALUES (gen_random_uuid()::text, %s, now()) RETURNING id", (client,)).fetchone()[0]
+        first = conn.execute("SELECT MIN(id) FROM members WHERE tenant_id = %s AND user_id LIKE 'b%%'",
+                             (tenant,)).fetchone()[0]
+        members = conn.execute("SELECT count(*) FROM members WHERE tenant_id = %s AND user_id LIKE 'b%%'",
+                               (tenant,)).fetchone()[0]
+    variables = {"tenant": tenant, "client": client, "family": family,
+                 "lock": levels_lock_key(tenant), "first": first, "members": members}
+    script = ["-M", "prepared", "-f", str(ROOT / "bench" / "pgbench" / "earn.sql")]
+    for key, value in variables.items():
+        script += ["-D", f"{key}={value}"]
+    return url, script
 
 
 def main() -> None:
@@ -63,24 +101,46 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the database of the last run instead of seeding again")
+    parser.add_argument("--reference", action="store_true",
+                        help="also measure the reference earns and the earn's SQL alone")
     args = parser.parse_args()
 
-    url, creds, first = bench_tenant(f"jifen_bench_api_{str(args.scale).replace('.', '_')}",
-                                     args.scale, args.reuse)
+    name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
+    url, creds, first = bench_tenant(name, args.scale, args.reuse)
     members = max(1, int(100_000 * args.scale))
+    reference_url, earn_sql = reference_database(name, creds[0]) if args.reference else (None, [])
 
     # Earn and pgbench take turns (`--rounds` each), so a drift in the machine's
-    # speed during the run weighs on both sides of the ratio alike.
+    # speed during the run weighs on both sides of the ratio alike; so do the
+    # reference points with --reference.
     earns, tpss = [], []
-    with gunicorn(url, args.workers) as server:
+    references: dict[str, list[float]] = {"orm": [], "core": [], "sql": []}
+    with ExitStack() as stack:
+        server = stack.enter_context(gunicorn(url, args.workers))
+        ref = (stack.enter_context(gunicorn(reference_url, args.workers,
+                                            app="bench.reference_app:app"))
+               if reference_url else None)
         token = access_token(server["base"], *creds)
         wrk_args = [token, str(members), "b", str(first)]
         run_wrk(server["base"], "earn.lua", 3, args.connections, 2, wrk_args)  # warm up
+        if ref:
+            for kind in ("orm", "core"):
+                run_wrk(ref["base"], "earn.lua", 3, args.connections, 2,
+                        [*wrk_args, f"/{kind}/earn"])
         pgbench_url = init_pgbench()
         for _ in range(args.rounds):
             earns.append(run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2,
                                  wrk_args))
             tpss.append(run_pgbench(pgbench_url, args.seconds, args.connections, 2))
+            if ref:
+                for kind in ("orm", "core"):
+                    result = run_wrk(ref["base"], "earn.lua", args.seconds, args.connections, 2,
+                                     [*wrk_args, f"/{kind}/earn"])
+                    if result["errors"]:
+                        raise RuntimeError(f"reference {kind} earn: {result['errors']} errors")
+                    references[kind].append(result["rps"])
+                references["sql"].append(run_pgbench(reference_url, args.seconds,
+                                                     args.connections, 2, earn_sql))
         # Context, not targets: what a request costs before any write. The liveness
         # route touches no database; the levels list checks the token (one query)
         # and reads the levels from the cache.
@@ -101,6 +161,21 @@ def main() -> None:
         verdict = flask(url, "points", "verify").stdout.strip()
     except subprocess.CalledProcessError as exc:
         verdict = f"FAILED: {exc.stderr.strip()[-300:]}"
+    reference_rows = []
+    if reference_url:
+        labels = {"orm": "reference: tutorial ORM earn (issue: ~0.18 ×)",
+                  "core": "reference: one transaction of Core SQL (issue: ~0.5 ×)",
+                  "sql": "a Jifen earn's SQL alone, from pgbench (prepared)"}
+        for kind, runs in references.items():
+            mean = sum(runs) / len(runs)
+            reference_rows.append((labels[kind], f"{mean:,.0f}/s = {mean / tps:.2f} × pgbench; "
+                                                 f"earn = {earn['rps'] / mean:.2f} × this"))
+        try:
+            reference_rows.append(("reference copy's ledger after",
+                                   flask(reference_url, "points", "verify").stdout.strip()))
+        except subprocess.CalledProcessError as exc:
+            reference_rows.append(("reference copy's ledger after",
+                                   f"FAILED: {exc.stderr.strip()[-300:]}"))
     entries = batch["rps"] * args.batch_size
     report(f"API throughput, scale {args.scale} ({members:,} members), "
            f"{args.connections} connections, {describe(args.workers)}", [
@@ -117,6 +192,7 @@ def main() -> None:
                        f"entries/s, p99 {batch['p99']}, errors {batch['errors']}"),
         ("batch entries / earn req (target ≥ 5)", f"{entries / earn['rps']:.1f}"),
         ("ledger after", verdict),
+        *reference_rows,
     ])
 
 

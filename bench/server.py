@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from collections.abc import Iterator
@@ -24,8 +25,9 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(url: str, workers: int | None = None,
-             extra_env: dict[str, str] | None = None) -> Iterator[dict]:
-    """gunicorn.conf.py as the Procfile runs it; `workers` overrides its worker count."""
+             extra_env: dict[str, str] | None = None, app: str = "wsgi:app") -> Iterator[dict]:
+    """gunicorn.conf.py as the Procfile runs it; `workers` overrides its worker count
+    and `app` the WSGI application (bench_api's reference endpoints)."""
     port = free_port()
     env = {
         **os.environ, "DATABASE_URL": url,
@@ -35,9 +37,10 @@ def gunicorn(url: str, workers: int | None = None,
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(), **(extra_env or {}),
     }
     env.pop("REDIS_URL", None)
-    log = open(ROOT / "bench" / "results" / "gunicorn.log", "w")  # noqa: SIM115 - outlives the block
+    log_path = ROOT / "bench" / "results" / f"gunicorn{'' if app == 'wsgi:app' else '-reference'}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - outlives the block
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--config", "gunicorn.conf.py", app],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -45,10 +48,12 @@ def gunicorn(url: str, workers: int | None = None,
             try:
                 urllib.request.urlopen(base + "/login", timeout=1).read()
                 break
+            except urllib.error.HTTPError:  # answering (the reference app has no /login)
+                break
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError("gunicorn did not start; see bench/results/gunicorn.log")
+            raise RuntimeError(f"gunicorn did not start; see {log_path}")
         yield {"base": base, "pid": proc.pid}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

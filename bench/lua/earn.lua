@@ -1,6 +1,7 @@
 -- wrk script: POST /api/v1/points/earn/ for random members, each request with
 -- its own idempotency key (the full write path). Args: token, member count,
--- user_id prefix, first member number.
+-- user_id prefix, first member number, and optionally another path to post to
+-- (bench_api's reference endpoints, which ignore the token and the key).
 local counter = 0
 local thread_id = 0
 local threads = {}
@@ -15,6 +16,7 @@ function init(args)
   members = tonumber(args[2])
   prefix = args[3]
   first = tonumber(args[4])
+  path = args[5] or "/api/v1/points/earn/"
   math.randomseed(os.time() + tid * 7919)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
@@ -28,5 +30,5 @@ function request()
     '{"user_id":"%s%d","points_amount":%d,"category":"payment","reason":"bench order %d"}',
     prefix, member, math.random(1, 100), counter)
   wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), tid, counter)
-  return wrk.format(nil, "/api/v1/points/earn/", nil, body)
+  return wrk.format(nil, path, nil, body)
 end
