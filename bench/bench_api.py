@@ -170,6 +170,13 @@ def main() -> None:
             mean = sum(runs) / len(runs)
             reference_rows.append((labels[kind], f"{mean:,.0f}/s = {mean / tps:.2f} × pgbench; "
                                                  f"earn = {earn['rps'] / mean:.2f} × this"))
+        # Machine time adds up: an earn costs at least what its SQL costs the
+        # database (and pgbench, a client lighter than any Python) plus what a
+        # request that does nothing at all costs the HTTP side. Both at once:
+        sql = sum(references["sql"]) / len(references["sql"])
+        ceiling = 1 / (tps / sql + tps / live["rps"])
+        reference_rows.append(("ceiling: that SQL + the liveness route's cost",
+                               f"{ceiling:.2f} × pgbench, with no Python work at all"))
         try:
             reference_rows.append(("reference copy's ledger after",
                                    flask(reference_url, "points", "verify").stdout.strip()))
