@@ -8,6 +8,7 @@ A page's templates find the locale and its translations in their context
 imported without context falls back to asking Flask-Babel."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
@@ -71,10 +72,53 @@ def signed(context: Context, value: int | None) -> str:
 
 
 # Moments the date shortcuts must format exactly as Babel does (morning and
-# afternoon, one- and two-digit fields, a year's last second).
+# afternoon, midnight and noon, one- and two-digit fields, a year's last second).
 _MOMENTS = (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
-            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC))
+            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC),
+            datetime(2026, 10, 9, 0, 9, 0, tzinfo=UTC))
 _STYLES = ("short", "medium", "long", "full")
+
+# The numeric fields of a date pattern, read straight off the moment.
+_NUMBERS: dict[str, Callable[[datetime], int]] = {
+    "y": lambda v: v.year, "M": lambda v: v.month, "d": lambda v: v.day,
+    "H": lambda v: v.hour, "h": lambda v: v.hour % 12 or 12,
+    "m": lambda v: v.minute, "s": lambda v: v.second,
+}
+_FIELD = re.compile(r"%\((\w+)\)s")
+
+
+def _field(name: str, locale: Locale) -> Callable[[datetime], str] | None:
+    """One field of a parsed pattern as Babel's DateTimeFormat writes it, or None
+    for a field left to Babel (weekdays, eras, time zones …)."""
+    char, width = name[0], len(name)
+    if name == "yy":
+        return lambda v: f"{v.year:02d}"[-2:]
+    if char in _NUMBERS and not (char == "M" and width > 2):
+        number_of = _NUMBERS[char]
+        return lambda v: f"{number_of(v):0{width}d}"
+    # A few words, each asked of Babel once.
+    if name == "a":
+        am, pm = (dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)[name]
+                  for hour in (0, 12))
+        return lambda v: pm if v.hour >= 12 else am
+    if name in ("MMM", "MMMM"):
+        months = [dates.DateTimeFormat(date(2000, month, 1), locale)[name]
+                  for month in range(1, 13)]
+        return lambda v: months[v.month - 1]
+    return None
+
+
+def _compile(pattern: str, locale: Locale) -> Callable[[datetime], str] | None:
+    """A parsed Babel pattern's %-format (`'%(h)s:%(mm)s'`) as one function of the
+    moment: what `DateTimePattern.apply` gives, without building a DateTimeFormat
+    and dispatching on every field of every call. None when a field is Babel's."""
+    fields = []
+    for name in dict.fromkeys(_FIELD.findall(pattern)):
+        write = _field(name, locale)
+        if write is None:
+            return None
+        fields.append((name, write))
+    return lambda value: pattern % {name: write(value) for name, write in fields}
 
 
 @lru_cache(maxsize=64)
@@ -85,13 +129,19 @@ def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[date
     joined = dates.get_datetime_format(style, locale=locale).replace("'", "")
     time_pattern = dates.parse_pattern(dates.get_time_format(style, locale=locale))
     date_pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
+    compiled = _compile(joined.replace("%", "%%").replace("{0}", time_pattern.format)
+                        .replace("{1}", date_pattern.format), locale)
+
+    def parsed(value: datetime) -> str:
+        return joined.replace("{0}", time_pattern.apply(value, locale)) \
+            .replace("{1}", date_pattern.apply(value, locale))
+
+    write = compiled or parsed
 
     def formatted(value: datetime) -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        value = value.astimezone(zone)
-        return joined.replace("{0}", time_pattern.apply(value, locale)) \
-            .replace("{1}", date_pattern.apply(value, locale))
+        return write(value.astimezone(zone))
 
     if all(formatted(m) == dates.format_datetime(m, style, tzinfo=zone, locale=locale)
            for m in _MOMENTS):
@@ -103,10 +153,7 @@ def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[date
 def _date_format(locale_id: str, style: str) -> Callable[[date], str] | None:
     locale = Locale.parse(locale_id)
     pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
-
-    def formatted(value: date) -> str:
-        return pattern.apply(value, locale)
-
+    formatted = _compile(pattern.format, locale) or (lambda value: pattern.apply(value, locale))
     if all(formatted(m.date()) == dates.format_date(m.date(), style, locale=locale)
            for m in _MOMENTS):
         return formatted
