@@ -12,7 +12,7 @@ from sqlalchemy.orm import lazyload
 from app.extensions import db, login_manager
 from app.models import StaffUser
 from app.services import points
-from app.web import formatting, labels
+from app.web import formatting, labels, urls
 
 
 def register(app: Flask) -> None:
@@ -54,6 +54,7 @@ def register_templating(app: Flask) -> None:
     app.add_template_filter(formatting.signed, "signed")
     app.add_template_filter(formatting.dt, "dt")
     app.add_template_filter(formatting.day, "day")
+    app.add_template_global(urls.url_for_each, "url_for_each")
 
     expects_slug: dict[str, bool] = {}  # by endpoint; the URL map is fixed once built
 
