@@ -54,3 +54,29 @@ def test_the_language_and_a_chosen_filter_are_part_of_what_is_kept(app):
         chosen = str(HistoryFilterForm(MultiDict({"kind": "earn"})).kind(id="k"))
     assert "All kinds" in english and "All kinds" not in chinese
     assert '<option selected value="earn">' in chosen and "selected" not in english
+
+
+def test_wtforms_messages_follow_each_requests_language_and_are_read_once(app, monkeypatch):
+    """WTForms' own messages come from its catalogue in the request's language;
+    the catalogue file is read once per language, not once per request."""
+    from babel import support
+
+    reads: list[list[str]] = []
+    load = support.Translations.load
+
+    def counted(dirname, locales, domain):
+        reads.append(list(locales))
+        return load(dirname, locales, domain=domain)
+
+    monkeypatch.setattr(support.Translations, "load", counted)
+    fields._wtforms_catalogue.cache_clear()
+    seen = []
+    for accept in ("zh-CN", "en", "zh-CN", "en"):
+        with app.test_request_context("/", method="POST",
+                                      headers={"Accept-Language": accept}):
+            refresh()
+            form = EarnForm(formdata=MultiDict({"points_amount": "abc"}))
+            form.points_amount.validate(form)
+            seen.append(form.points_amount.errors[0])
+    assert seen == ["不是有效的整数。", "Not a valid integer value."] * 2
+    assert reads == [["zh_Hans_CN"], ["en"]]

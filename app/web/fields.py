@@ -6,15 +6,20 @@ the member page draws a dozen of them on every request (the points forms, the
 grant form, the history filter), and WTForms' widgets (a select re-inspects
 its option renderer's signature on every call) were a fifth of the page's
 time. The widget's output is kept under everything it depends on; a field
-with input or errors is always drawn afresh.
+with input or errors is always drawn afresh. WTForms' own messages come from
+its catalogue, read once per language (KeptMessages).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from babel import support
+from flask import current_app, request
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
 from wtforms import widgets
+from wtforms.i18n import messages_path
 
 # Widgets whose output depends only on the field's value, choices, flags and
 # the attributes passed (hidden inputs are left out: they carry one-time keys).
@@ -66,6 +71,40 @@ class DrawOnce:
         return html
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale_id: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale_id], domain="wtforms")
+
+
+class WTFormsMessages:
+    """WTForms' own messages ("Not a valid integer value.", the default labels of
+    hidden fields) in the request's language, as Flask-WTF gives them, but with
+    each language's catalogue read once: Flask-WTF reads and parses the file
+    again for every request that builds a form."""
+
+    def gettext(self, string: str) -> str:
+        if not request:
+            return string
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        if not request:
+            return singular if n == 1 else plural
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+_MESSAGES = WTFormsMessages()
+
+
+class KeptMessages:
+    """A form Meta mixin: WTForms asks it for the translations of its messages."""
+
+    def get_translations(self, form: Any) -> Any:
+        if not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)  # type: ignore[misc]
+        return _MESSAGES
+
+
 class PortalForm(FlaskForm):
-    class Meta(DrawOnce):
+    class Meta(DrawOnce, KeptMessages):
         pass
