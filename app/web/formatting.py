@@ -185,10 +185,10 @@ def day(context: Context, value: date | datetime | None, style: str = "medium") 
     return format_date(value, style)
 
 
-def label_lookup(table: dict) -> Callable[[str | None], str]:
+def label_lookup(table: dict, locale_id: str | None = None) -> Callable[[str | None], str]:
     """`labels.label(table, value)` for a template: the page's translated names
     (labels.translated, once per locale) looked up directly."""
-    names = labels.translated(table)
+    names = labels.translated(table, locale_id)
 
     def lookup(value: str | None) -> str:
         return "" if value is None else names.get(value, value)
@@ -220,11 +220,11 @@ def page_context() -> dict[str, Any]:
     gettext = page_gettext(get_translations())
     return {
         "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
-        "kind_label": label_lookup(labels.KINDS),
-        "category_label": label_lookup(labels.CATEGORIES),
-        "role_label": label_lookup(labels.ROLES),
-        "actor_label": label_lookup(labels.ACTOR_TYPES),
-        "resolution_label": label_lookup(labels.RESOLUTIONS),
-        "resolution_help": label_lookup(labels.RESOLUTION_HELP),
-        "permission_label": label_lookup(labels.PERMISSIONS),
+        "kind_label": label_lookup(labels.KINDS, locale_id),
+        "category_label": label_lookup(labels.CATEGORIES, locale_id),
+        "role_label": label_lookup(labels.ROLES, locale_id),
+        "actor_label": label_lookup(labels.ACTOR_TYPES, locale_id),
+        "resolution_label": label_lookup(labels.RESOLUTIONS, locale_id),
+        "resolution_help": label_lookup(labels.RESOLUTION_HELP, locale_id),
+        "permission_label": label_lookup(labels.PERMISSIONS, locale_id),
     }
