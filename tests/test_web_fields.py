@@ -80,3 +80,17 @@ def test_wtforms_messages_follow_each_requests_language_and_are_read_once(app, m
             seen.append(form.points_amount.errors[0])
     assert seen == ["不是有效的整数。", "Not a valid integer value."] * 2
     assert reads == [["zh_Hans_CN"], ["en"]]
+
+
+def test_field_labels_are_translated_once_per_language(app):
+    """Labels are lazy strings in the form classes; a form carries them translated
+    into its request's language, whichever language came first."""
+    fields._labels.clear()
+    for accept, points, category in [("zh-CN", "积分", "类别"), ("en", "Points", "Category"),
+                                      ("zh-CN", "积分", "类别")]:
+        with app.test_request_context("/", headers={"Accept-Language": accept}):
+            refresh()
+            form = EarnForm(formdata=None)
+            assert (form.points_amount.label.text, form.category.label.text) == (points, category)
+            assert form.points_amount.label.text is EarnForm(formdata=None).points_amount.label.text
+    assert len(fields._labels) == 2 * 3  # points, category, reason in two languages
