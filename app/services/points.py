@@ -731,7 +731,7 @@ def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_siz
             kind: str | None = None, category: str | None = None) -> members.Page:
     """A member's transactions, newest first, keyset-paged by id (stable while new
     entries arrive: they sort before the cursor)."""
-    member = members.find(tenant_id, user_id)
+    member = members.find_row(tenant_id, user_id)
     return history_rows(tenant_id, member.id, user_id, cursor=cursor, page_size=page_size,
                         kind=kind, category=category)[0]
 
