@@ -52,6 +52,8 @@ def test_the_portals_date_styles_are_compiled_not_left_to_babel(locale_id, style
     for pattern in (dates.get_time_format(style, locale=locale),
                     dates.get_date_format(style, locale=locale)):
         assert formatting._compile(dates.parse_pattern(pattern).format, locale) is not None
+    assert formatting._compile(dates.parse_pattern(dates.get_date_format(
+        style, locale=locale)).format, locale, days=True) is not None
     assert formatting._compile("%(h)s:%(mm)s %(zzzz)s", locale) is None
 
 
@@ -66,5 +68,15 @@ def test_a_compiled_pattern_writes_each_field_as_babel_does():
 
 def test_a_day_before_year_ten_keeps_babels_two_digit_year():
     locale = Locale.parse("en")
-    assert formatting._compile("%(yy)s", locale)(date(2009, 1, 1)) == "09"
-    assert formatting._compile("%(yy)s", locale)(date(5, 1, 1)) == "05"
+    assert formatting._compile("%(yy)s", locale, days=True)(date(2009, 1, 1)) == "09"
+    assert formatting._compile("%(yy)s", locale, days=True)(date(5, 1, 1)) == "05"
+    assert formatting._compile("%(yy)s %(yyyy)s", locale)(datetime(5, 1, 1)) == "05 0005"
+
+
+def test_braces_and_percent_signs_in_a_pattern_are_text():
+    written = formatting._compile("{%(d)s} 100%% {0}", Locale.parse("en"), days=True)
+    assert written(date(2026, 3, 4)) == "{4} 100% {0}"
+
+
+def test_a_day_pattern_with_a_time_field_is_left_to_babel():
+    assert formatting._compile("%(d)s %(HH)s", Locale.parse("en"), days=True) is None

@@ -78,47 +78,55 @@ _MOMENTS = (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23
             datetime(2026, 10, 9, 0, 9, 0, tzinfo=UTC))
 _STYLES = ("short", "medium", "long", "full")
 
-# The numeric fields of a date pattern, read straight off the moment.
-_NUMBERS: dict[str, Callable[[datetime], int]] = {
-    "y": lambda v: v.year, "M": lambda v: v.month, "d": lambda v: v.day,
-    "H": lambda v: v.hour, "h": lambda v: v.hour % 12 or 12,
-    "m": lambda v: v.minute, "s": lambda v: v.second,
+# A pattern's fields as str.format fields over `_values(moment)`: the numbers
+# read straight off the moment, the words (AM/PM, month names) looked up in the
+# locale's lists. Any other field (weekdays, eras, time zones …) is Babel's.
+_FIELDS = {
+    "y": "{0}", "yy": "{7:02d}", "M": "{1}", "MM": "{1:02d}", "MMM": "{9}", "MMMM": "{10}",
+    "d": "{2}", "dd": "{2:02d}", "H": "{3}", "HH": "{3:02d}", "h": "{6}", "hh": "{6:02d}",
+    "m": "{4}", "mm": "{4:02d}", "s": "{5}", "ss": "{5:02d}", "a": "{8}",
 }
-_FIELD = re.compile(r"%\((\w+)\)s")
+_PARSED_FIELD = re.compile(r"%\((\w+)\)s|%%")
 
 
-def _field(name: str, locale: Locale) -> Callable[[datetime], str] | None:
-    """One field of a parsed pattern as Babel's DateTimeFormat writes it, or None
-    for a field left to Babel (weekdays, eras, time zones …)."""
-    char, width = name[0], len(name)
-    if name == "yy":
-        return lambda v: f"{v.year:02d}"[-2:]
-    if char in _NUMBERS and not (char == "M" and width > 2):
-        number_of = _NUMBERS[char]
-        return lambda v: f"{number_of(v):0{width}d}"
-    # A few words, each asked of Babel once.
-    if name == "a":
-        am, pm = (dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)[name]
-                  for hour in (0, 12))
-        return lambda v: pm if v.hour >= 12 else am
-    if name in ("MMM", "MMMM"):
-        months = [dates.DateTimeFormat(date(2000, month, 1), locale)[name]
-                  for month in range(1, 13)]
-        return lambda v: months[v.month - 1]
-    return None
-
-
-def _compile(pattern: str, locale: Locale) -> Callable[[datetime], str] | None:
+def _compile(pattern: str, locale: Locale, days: bool = False) -> Callable[[Any], str] | None:
     """A parsed Babel pattern's %-format (`'%(h)s:%(mm)s'`) as one function of the
-    moment: what `DateTimePattern.apply` gives, without building a DateTimeFormat
-    and dispatching on every field of every call. None when a field is Babel's."""
-    fields = []
-    for name in dict.fromkeys(_FIELD.findall(pattern)):
-        write = _field(name, locale)
-        if write is None:
-            return None
-        fields.append((name, write))
-    return lambda value: pattern % {name: write(value) for name, write in fields}
+    moment (a date when `days`): what `DateTimePattern.apply` gives, without
+    building a DateTimeFormat and dispatching on every field of every call. None
+    when a field is Babel's."""
+    fields = [m.group(1) for m in _PARSED_FIELD.finditer(pattern) if m.group(1)]
+    if any(name not in _FIELDS and not (name[0] == "y" and set(name) == {"y"})
+           for name in fields):
+        return None
+    if days and any(name[0] in "Hhmsa" for name in fields):
+        return None
+
+    def field(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return _FIELDS.get(name) or f"{{0:0{len(name)}d}}"  # yyyy…: the year, padded
+
+    template = _PARSED_FIELD.sub(field, pattern.replace("{", "{{").replace("}", "}}"))
+    # Each word asked of Babel once.
+    am_pm = tuple(dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"]
+                  for hour in (0, 12))
+    months = {width: [dates.DateTimeFormat(date(2000, month, 1), locale)[width]
+                      for month in range(1, 13)] for width in ("MMM", "MMMM")}
+    short, wide = months["MMM"], months["MMMM"]
+
+    def written(v: datetime) -> str:
+        year, month, hour = v.year, v.month, v.hour
+        return template.format(year, month, v.day, hour, v.minute, v.second, hour % 12 or 12,
+                               year % 100, am_pm[hour >= 12], short[month - 1],
+                               wide[month - 1])
+
+    def written_day(v: date) -> str:
+        year, month = v.year, v.month
+        return template.format(year, month, v.day, 0, 0, 0, 12, year % 100, am_pm[0],
+                               short[month - 1], wide[month - 1])
+
+    return written_day if days else written
 
 
 @lru_cache(maxsize=64)
@@ -153,7 +161,8 @@ def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[date
 def _date_format(locale_id: str, style: str) -> Callable[[date], str] | None:
     locale = Locale.parse(locale_id)
     pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
-    formatted = _compile(pattern.format, locale) or (lambda value: pattern.apply(value, locale))
+    formatted = _compile(pattern.format, locale, days=True) or \
+        (lambda value: pattern.apply(value, locale))
     if all(formatted(m.date()) == dates.format_date(m.date(), style, locale=locale)
            for m in _MOMENTS):
         return formatted
