@@ -80,3 +80,23 @@ def test_braces_and_percent_signs_in_a_pattern_are_text():
 
 def test_a_day_pattern_with_a_time_field_is_left_to_babel():
     assert formatting._compile("%(d)s %(HH)s", Locale.parse("en"), days=True) is None
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+def test_the_pages_gettext_formats_as_jinjas_newstyle_gettext(autoescape):
+    """formatting.page_gettext: Markup(text) % variables when autoescaping (each
+    value escaped once), text % variables otherwise, whatever the fields."""
+    from babel.support import NullTranslations
+    from jinja2 import Environment
+    from markupsafe import Markup
+
+    env = Environment(autoescape=autoescape)
+    env.globals["_"] = formatting.page_gettext(NullTranslations())
+    values = [7, "a<b & 'c'", Markup("<em>x</em>"), None, 2.5]
+    for message, variables in [("transaction %(id)s", {"id": v}) for v in values] + [
+            ("%(a)s of %(b)s, 100%%", {"a": "<x>", "b": 3}), ("%(n)d points", {"n": 4}),
+            ("%(n)05.1f %(s)r", {"n": 2.25, "s": "<q>"}), ("no fields", {}), ("100%%", {})]:
+        got = env.from_string("{{ _(m, **v) }}").render(m=message, v=variables)
+        wanted = (Markup(message) if autoescape else message) % variables \
+            if variables or "%" in message else message
+        assert got == str(wanted), (message, variables)

@@ -18,7 +18,7 @@ from babel import Locale, dates, numbers
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.web import labels
 
@@ -205,6 +205,12 @@ def label_lookup(table: dict, locale_id: str | None = None) -> Callable[[str | N
     return lookup
 
 
+@lru_cache(maxsize=1024)
+def _only_named_strings(text: str) -> bool:
+    """Whether every %-field of a message is `%(name)s` (or a literal `%%`)."""
+    return "%" not in re.sub(r"%%|%\(\w+\)s", "", text)
+
+
 def page_gettext(translations: Any) -> Callable[..., str]:
     """The `_` a template calls, bound to this page's translations: the same
     newstyle gettext Jinja's i18n extension installs (escaped when autoescaping,
@@ -215,6 +221,10 @@ def page_gettext(translations: Any) -> Callable[..., str]:
     def gettext(context: Context, string: str, **variables: Any) -> str:
         text = ugettext(string)
         if context.eval_ctx.autoescape:
+            if variables and _only_named_strings(text):
+                # What Markup(text) % variables gives for %(name)s fields (each
+                # value escaped), without Markup's escaping wrapper per value.
+                return Markup(text % {name: escape(value) for name, value in variables.items()})
             text = Markup(text)
         if not variables and "%" not in text:
             return text  # what `% {}` would give, without formatting it
