@@ -60,6 +60,23 @@ def test_it_finds_members_of_its_own_tenant_only(tenant, other_tenant, make_memb
         assert info.value.code == "MEMBER_NOT_FOUND"
 
 
+def test_find_row_reads_a_member_of_its_own_tenant_fresh(tenant, other_tenant, make_member,
+                                                          actor):
+    make_member(tenant, "alice", display_name="Alice")
+    make_member(other_tenant, "bob")
+    loaded = members.find(tenant.id, "alice")  # an ORM object the session keeps
+    points.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
+    row = members.find_row(tenant.id, "alice")
+    assert (row.id, row.user_id, row.display_name, row.total_points) == (
+        loaded.id, "alice", "Alice", 30)
+    assert members.get_profile(tenant.id, "alice").total_points == 30
+    for tenant_id, user_id in ((tenant.id, "bob"), (other_tenant.id, "alice"),
+                               (tenant.id, "ali\x00ce"), (tenant.id, 7)):
+        with pytest.raises(DomainError) as caught:
+            members.find_row(tenant_id, user_id)
+        assert caught.value.code == "MEMBER_NOT_FOUND"
+
+
 def test_it_enables_and_disables_points_and_audits_only_changes(tenant, make_member, actor):
     make_member(tenant, "alice")
     assert members.set_points_enabled(tenant.id, actor, "alice", False).is_points_enabled is False

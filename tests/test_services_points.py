@@ -607,6 +607,32 @@ def test_history_is_newest_first_paged_and_filtered(tenant, alice, actor):
             points.history(tenant.id, "alice", **bad)
 
 
+def test_every_combination_of_history_filters_pages_what_it_should(tenant, alice, actor):
+    """Each combination of kind, category and cursor has its own prebuilt
+    statement (points._history_statement): walking the pages of each must give
+    the member's entries that match, newest first, each once."""
+    for i in range(7):
+        earn(tenant, actor, i + 1, category=("login", "referral", "payment")[i % 3])
+    spend(tenant, actor, 2, category="payment")
+    spend(tenant, actor, 1, category="login")
+    everything = points.history(tenant.id, "alice", page_size=100).items
+    for kind in (None, "earn", "spend"):
+        for category in (None, "login", "payment"):
+            expected = [t.id for t in everything
+                        if kind in (None, t.kind) and category in (None, t.category)]
+            seen, cursor = [], None
+            while True:
+                page = points.history(tenant.id, "alice", page_size=2, kind=kind,
+                                      category=category, cursor=cursor)
+                seen += [t.id for t in page.items]
+                if not page.has_next:
+                    break
+                cursor = page.next_cursor
+            assert seen == expected, (kind, category)
+            assert points._history_statement(bool(kind), bool(category), True, ()) is \
+                points._history_statement(bool(kind), bool(category), True, ())
+
+
 def test_every_ledger_change_is_audited_with_actor_and_request(tenant, make_member, actor):
     make_member(tenant, "alice")
     make_member(tenant, "bob")

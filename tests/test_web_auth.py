@@ -87,3 +87,25 @@ def test_the_language_choice_is_saved_on_the_account(app, owner):
     db.session.rollback()
     assert db.session.get(type(owner), owner.id).locale == "zh_Hans_CN"
     assert portal.post("/language", {"locale": "fr"}).status_code == 302
+
+
+def test_the_templates_csrf_token_is_flask_wtfs_for_this_session(app):
+    """Templates get the request's token from g once Flask-WTF has made it: the
+    same token Flask-WTF gives, valid for this session only."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+    from wtforms import ValidationError
+
+    template = app.jinja_env.from_string("{{ csrf_token() }} {{ csrf_token() }}")
+    tokens = []
+    for _ in range(2):  # two visitors, each with a fresh session (and request: g)
+        with app.app_context(), app.test_request_context("/"):
+            first, again = template.render().split()
+            assert first == again == generate_csrf()
+            validate_csrf(first)
+            tokens.append((first, dict(session)))
+    assert tokens[0][0] != tokens[1][0]
+    with app.app_context(), app.test_request_context("/"):
+        session.update(tokens[1][1])
+        with pytest.raises(ValidationError):
+            validate_csrf(tokens[0][0])  # the first visitor's token is not the second's

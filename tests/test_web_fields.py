@@ -54,3 +54,43 @@ def test_the_language_and_a_chosen_filter_are_part_of_what_is_kept(app):
         chosen = str(HistoryFilterForm(MultiDict({"kind": "earn"})).kind(id="k"))
     assert "All kinds" in english and "All kinds" not in chinese
     assert '<option selected value="earn">' in chosen and "selected" not in english
+
+
+def test_wtforms_messages_follow_each_requests_language_and_are_read_once(app, monkeypatch):
+    """WTForms' own messages come from its catalogue in the request's language;
+    the catalogue file is read once per language, not once per request."""
+    from babel import support
+
+    reads: list[list[str]] = []
+    load = support.Translations.load
+
+    def counted(dirname, locales, domain):
+        reads.append(list(locales))
+        return load(dirname, locales, domain=domain)
+
+    monkeypatch.setattr(support.Translations, "load", counted)
+    fields._wtforms_catalogue.cache_clear()
+    seen = []
+    for accept in ("zh-CN", "en", "zh-CN", "en"):
+        with app.test_request_context("/", method="POST",
+                                      headers={"Accept-Language": accept}):
+            refresh()
+            form = EarnForm(formdata=MultiDict({"points_amount": "abc"}))
+            form.points_amount.validate(form)
+            seen.append(form.points_amount.errors[0])
+    assert seen == ["不是有效的整数。", "Not a valid integer value."] * 2
+    assert reads == [["zh_Hans_CN"], ["en"]]
+
+
+def test_field_labels_are_translated_once_per_language(app):
+    """Labels are lazy strings in the form classes; a form carries them translated
+    into its request's language, whichever language came first."""
+    fields._labels.clear()
+    for accept, points, category in [("zh-CN", "积分", "类别"), ("en", "Points", "Category"),
+                                      ("zh-CN", "积分", "类别")]:
+        with app.test_request_context("/", headers={"Accept-Language": accept}):
+            refresh()
+            form = EarnForm(formdata=None)
+            assert (form.points_amount.label.text, form.category.label.text) == (points, category)
+            assert form.points_amount.label.text is EarnForm(formdata=None).points_amount.label.text
+    assert len(fields._labels) == 2 * 3  # points, category, reason in two languages

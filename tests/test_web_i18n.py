@@ -89,3 +89,22 @@ def test_vocabulary_names_follow_each_requests_language(app):
             assert labels.label(labels.KINDS, "earn") == earn
             assert formatting.label_lookup(labels.CATEGORIES)("login") == sign_in
             assert labels.label(labels.KINDS, "no_such_kind") == "no_such_kind"
+
+
+def test_choices_and_explicit_locales_get_their_own_language(app):
+    from flask_babel import refresh
+
+    from app.web import labels
+    from app.web.members.forms import HistoryFilterForm, category_choices, kind_choices
+
+    for accept, earn, sign_in, all_kinds in [("zh-CN", "获得", "签到", "全部类型"),
+                                             ("en", "Earn", "Sign-in", "All kinds"),
+                                             ("zh-CN", "获得", "签到", "全部类型")]:
+        with app.test_request_context(headers={"Accept-Language": accept}):
+            refresh()
+            assert ("earn", earn) in kind_choices("-") and kind_choices("-")[0] == ("", "-")
+            assert ("login", sign_in) in category_choices()
+            assert HistoryFilterForm().kind.choices[0] == ("", all_kinds)
+            # A locale given explicitly wins over the request's.
+            assert labels.translated(labels.KINDS, "en")["earn"] == "Earn"
+            assert labels.translated(labels.KINDS, "zh_Hans_CN")["earn"] == "获得"

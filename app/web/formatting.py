@@ -8,6 +8,7 @@ A page's templates find the locale and its translations in their context
 imported without context falls back to asking Flask-Babel."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
@@ -17,7 +18,7 @@ from babel import Locale, dates, numbers
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.web import labels
 
@@ -71,10 +72,61 @@ def signed(context: Context, value: int | None) -> str:
 
 
 # Moments the date shortcuts must format exactly as Babel does (morning and
-# afternoon, one- and two-digit fields, a year's last second).
+# afternoon, midnight and noon, one- and two-digit fields, a year's last second).
 _MOMENTS = (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
-            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC))
+            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC),
+            datetime(2026, 10, 9, 0, 9, 0, tzinfo=UTC))
 _STYLES = ("short", "medium", "long", "full")
+
+# A pattern's fields as str.format fields over `_values(moment)`: the numbers
+# read straight off the moment, the words (AM/PM, month names) looked up in the
+# locale's lists. Any other field (weekdays, eras, time zones …) is Babel's.
+_FIELDS = {
+    "y": "{0}", "yy": "{7:02d}", "M": "{1}", "MM": "{1:02d}", "MMM": "{9}", "MMMM": "{10}",
+    "d": "{2}", "dd": "{2:02d}", "H": "{3}", "HH": "{3:02d}", "h": "{6}", "hh": "{6:02d}",
+    "m": "{4}", "mm": "{4:02d}", "s": "{5}", "ss": "{5:02d}", "a": "{8}",
+}
+_PARSED_FIELD = re.compile(r"%\((\w+)\)s|%%")
+
+
+def _compile(pattern: str, locale: Locale, days: bool = False) -> Callable[[Any], str] | None:
+    """A parsed Babel pattern's %-format (`'%(h)s:%(mm)s'`) as one function of the
+    moment (a date when `days`): what `DateTimePattern.apply` gives, without
+    building a DateTimeFormat and dispatching on every field of every call. None
+    when a field is Babel's."""
+    fields = [m.group(1) for m in _PARSED_FIELD.finditer(pattern) if m.group(1)]
+    if any(name not in _FIELDS and not (name[0] == "y" and set(name) == {"y"})
+           for name in fields):
+        return None
+    if days and any(name[0] in "Hhmsa" for name in fields):
+        return None
+
+    def field(match: re.Match) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        return _FIELDS.get(name) or f"{{0:0{len(name)}d}}"  # yyyy…: the year, padded
+
+    template = _PARSED_FIELD.sub(field, pattern.replace("{", "{{").replace("}", "}}"))
+    # Each word asked of Babel once.
+    am_pm = tuple(dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"]
+                  for hour in (0, 12))
+    months = {width: [dates.DateTimeFormat(date(2000, month, 1), locale)[width]
+                      for month in range(1, 13)] for width in ("MMM", "MMMM")}
+    short, wide = months["MMM"], months["MMMM"]
+
+    def written(v: datetime) -> str:
+        year, month, hour = v.year, v.month, v.hour
+        return template.format(year, month, v.day, hour, v.minute, v.second, hour % 12 or 12,
+                               year % 100, am_pm[hour >= 12], short[month - 1],
+                               wide[month - 1])
+
+    def written_day(v: date) -> str:
+        year, month = v.year, v.month
+        return template.format(year, month, v.day, 0, 0, 0, 12, year % 100, am_pm[0],
+                               short[month - 1], wide[month - 1])
+
+    return written_day if days else written
 
 
 @lru_cache(maxsize=64)
@@ -85,13 +137,19 @@ def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[date
     joined = dates.get_datetime_format(style, locale=locale).replace("'", "")
     time_pattern = dates.parse_pattern(dates.get_time_format(style, locale=locale))
     date_pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
+    compiled = _compile(joined.replace("%", "%%").replace("{0}", time_pattern.format)
+                        .replace("{1}", date_pattern.format), locale)
+
+    def parsed(value: datetime) -> str:
+        return joined.replace("{0}", time_pattern.apply(value, locale)) \
+            .replace("{1}", date_pattern.apply(value, locale))
+
+    write = compiled or parsed
 
     def formatted(value: datetime) -> str:
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        value = value.astimezone(zone)
-        return joined.replace("{0}", time_pattern.apply(value, locale)) \
-            .replace("{1}", date_pattern.apply(value, locale))
+        return write(value.astimezone(zone))
 
     if all(formatted(m) == dates.format_datetime(m, style, tzinfo=zone, locale=locale)
            for m in _MOMENTS):
@@ -103,10 +161,8 @@ def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[date
 def _date_format(locale_id: str, style: str) -> Callable[[date], str] | None:
     locale = Locale.parse(locale_id)
     pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
-
-    def formatted(value: date) -> str:
-        return pattern.apply(value, locale)
-
+    formatted = _compile(pattern.format, locale, days=True) or \
+        (lambda value: pattern.apply(value, locale))
     if all(formatted(m.date()) == dates.format_date(m.date(), style, locale=locale)
            for m in _MOMENTS):
         return formatted
@@ -138,15 +194,21 @@ def day(context: Context, value: date | datetime | None, style: str = "medium") 
     return format_date(value, style)
 
 
-def label_lookup(table: dict) -> Callable[[str | None], str]:
+def label_lookup(table: dict, locale_id: str | None = None) -> Callable[[str | None], str]:
     """`labels.label(table, value)` for a template: the page's translated names
     (labels.translated, once per locale) looked up directly."""
-    names = labels.translated(table)
+    names = labels.translated(table, locale_id)
 
     def lookup(value: str | None) -> str:
         return "" if value is None else names.get(value, value)
 
     return lookup
+
+
+@lru_cache(maxsize=1024)
+def _only_named_strings(text: str) -> bool:
+    """Whether every %-field of a message is `%(name)s` (or a literal `%%`)."""
+    return "%" not in re.sub(r"%%|%\(\w+\)s", "", text)
 
 
 def page_gettext(translations: Any) -> Callable[..., str]:
@@ -159,6 +221,10 @@ def page_gettext(translations: Any) -> Callable[..., str]:
     def gettext(context: Context, string: str, **variables: Any) -> str:
         text = ugettext(string)
         if context.eval_ctx.autoescape:
+            if variables and _only_named_strings(text):
+                # What Markup(text) % variables gives for %(name)s fields (each
+                # value escaped), without Markup's escaping wrapper per value.
+                return Markup(text % {name: escape(value) for name, value in variables.items()})
             text = Markup(text)
         if not variables and "%" not in text:
             return text  # what `% {}` would give, without formatting it
@@ -173,11 +239,11 @@ def page_context() -> dict[str, Any]:
     gettext = page_gettext(get_translations())
     return {
         "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
-        "kind_label": label_lookup(labels.KINDS),
-        "category_label": label_lookup(labels.CATEGORIES),
-        "role_label": label_lookup(labels.ROLES),
-        "actor_label": label_lookup(labels.ACTOR_TYPES),
-        "resolution_label": label_lookup(labels.RESOLUTIONS),
-        "resolution_help": label_lookup(labels.RESOLUTION_HELP),
-        "permission_label": label_lookup(labels.PERMISSIONS),
+        "kind_label": label_lookup(labels.KINDS, locale_id),
+        "category_label": label_lookup(labels.CATEGORIES, locale_id),
+        "role_label": label_lookup(labels.ROLES, locale_id),
+        "actor_label": label_lookup(labels.ACTOR_TYPES, locale_id),
+        "resolution_label": label_lookup(labels.RESOLUTIONS, locale_id),
+        "resolution_help": label_lookup(labels.RESOLUTION_HELP, locale_id),
+        "permission_label": label_lookup(labels.PERMISSIONS, locale_id),
     }

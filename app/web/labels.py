@@ -43,10 +43,11 @@ LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
 _translated: dict[tuple[int, str], dict[str, str]] = {}
 
 
-def translated(table: dict) -> dict[str, str]:
-    """One of the tables above in the current locale, translated once per locale
-    (a page draws the category names in four forms: 40 lookups of lazy strings)."""
-    key = (id(table), str(get_locale()))
+def translated(table: dict, locale_id: str | None = None) -> dict[str, str]:
+    """One of the tables above in the current locale (or `locale_id`, the current
+    one already looked up), translated once per locale (a page draws the category
+    names in four forms: 40 lookups of lazy strings)."""
+    key = (id(table), locale_id or str(get_locale()))
     names = _translated.get(key)
     if names is None:
         names = _translated[key] = {value: str(text) for value, text in table.items()}

@@ -15,14 +15,14 @@ from typing import Any
 
 from flask import abort, g
 from flask_login import current_user, login_required
+from sqlalchemy import Row
 
-from app.models import Tenant
 from app.services import permissions, staff
 
 
 @dataclass(frozen=True)
 class TenantContext:
-    tenant: Tenant
+    tenant: Row  # the tenant's columns (staff.memberships_of), read-only
     role: str
     permissions: frozenset[str]
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
@@ -11,8 +12,14 @@ from app.web.render import new_key
 
 
 def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    choices = [(c, labels.label(labels.CATEGORIES, c)) for c in CATEGORIES]
+    names = labels.translated(labels.CATEGORIES)
+    choices = [(c, names.get(c, c)) for c in CATEGORIES]
     return ([("", blank)] if blank is not None else []) + choices
+
+
+def kind_choices(blank: str) -> list[tuple[str, str]]:
+    names = labels.translated(labels.KINDS)
+    return [("", blank)] + [(k, names.get(k, k)) for k in KINDS]
 
 
 class KeyedForm(PortalForm):
@@ -60,8 +67,8 @@ class HistoryFilterForm(PortalForm):
     class Meta:
         csrf = False
 
-    kind = SelectField(_l("Kind"), validate_choice=False, choices=lambda: [
-        ("", _l("All kinds"))] + [(k, labels.label(labels.KINDS, k)) for k in KINDS])
+    kind = SelectField(_l("Kind"), validate_choice=False, choices=lambda: kind_choices(
+        _("All kinds")))
     category = SelectField(_l("Category"), validate_choice=False,
-                           choices=lambda: category_choices(str(_l("All categories"))))
+                           choices=lambda: category_choices(_("All categories")))
     cursor = HiddenField()

@@ -23,7 +23,7 @@ def grant_form(tc: TenantContext, bound: bool = False) -> GrantForm:
     form = GrantForm() if bound else GrantForm(formdata=None)
     form.tag_id.choices = [(t.id, f"{t.tag_name} · {t.tag_type} · {t.duration_days}d")
                            for t in vip.list_tags(tc.tenant.id)]
-    form.resolution.choices = [(k, str(v)) for k, v in labels.RESOLUTIONS.items()]
+    form.resolution.choices = list(labels.translated(labels.RESOLUTIONS).items())
     return form
 
 class TagForm(FlaskForm):
