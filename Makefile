@@ -19,6 +19,7 @@ help:
 bench-help:
 	@echo "Benchmarks need PostgreSQL on 127.0.0.1, wrk and pgbench (apt-get install wrk postgresql-client):"
 	@echo "  $(BIN)/python -m bench.bench_api --scale 0.01        earn and batch earn vs pgbench"
+	@echo "      --reference: with the issue's reference earns and the earn's SQL alone"
 	@echo "  $(BIN)/python -m bench.bench_portal --scale 1        member page, dashboard, history paging"
 	@echo "  $(BIN)/python -m bench.bench_expiry --lots 1000000   points expire vs one SQL statement"
 	@echo "  $(BIN)/python -m bench.bench_memory --scale 0.01     worker RSS over 10,000 requests"
