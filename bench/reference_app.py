@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 
-from flask import Flask, jsonify, request
+from flask import Flask, abort, jsonify, make_response, request
 from sqlalchemy import bindparam, insert, select, update
 
 from app.config import normalise_database_url
@@ -51,11 +51,12 @@ _ENTRY = insert(PointTransaction).returning(PointTransaction.id)
 _LOT = insert(PointLot)
 
 
-def _body() -> tuple[str, int] | None:
+def _body() -> tuple[str, int]:
+    """The body's user_id and points_amount; a 400 when either is missing or wrong."""
     body = request.get_json(silent=True) or {}
     user_id, amount = body.get("user_id"), body.get("points_amount")
     if not isinstance(user_id, str) or type(amount) is not int or amount <= 0:
-        return None
+        abort(make_response(jsonify(error="bad request"), 400))
     return user_id, amount
 
 
@@ -67,10 +68,7 @@ def _entry(member_id: int, amount: int, balance: int, now: datetime) -> dict:
 
 @app.post("/core/earn")
 def core_earn():
-    parsed = _body()
-    if parsed is None:
-        return jsonify(error="bad request"), 400
-    user_id, amount = parsed
+    user_id, amount = _body()
     now = datetime.now(UTC)
     with db.engine.begin() as conn:
         row = conn.execute(_CREDIT, {"b_user": user_id, "amount": amount, "now": now}).first()
@@ -85,10 +83,7 @@ def core_earn():
 
 @app.post("/orm/earn")
 def orm_earn():
-    parsed = _body()
-    if parsed is None:
-        return jsonify(error="bad request"), 400
-    user_id, amount = parsed
+    user_id, amount = _body()
     now = datetime.now(UTC)
     member = db.session.scalars(
         select(Member).filter_by(tenant_id=TENANT_ID, user_id=user_id).with_for_update()
