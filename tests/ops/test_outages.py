@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -159,3 +160,55 @@ def test_a_restart_under_load_gives_503s_never_500s_and_each_write_lands_once(ou
         assert counts == {key: 1 for key in written}  # each write exactly once
         assert ledger_check.verify() == []
         db.session.remove()
+
+
+def test_an_outage_after_maintenance_off_never_carries_the_old_window(private_postgres, make_app):
+    """Issue 11: `maintenance on`, `maintenance off` (another process: this one's
+    cache still holds the window), then the database stops. The outage must not
+    answer with the window that is off: at most one cache TTL after the last
+    read, the answers are the outage's own."""
+    from app.ops import maintenance as gate
+    from app.services import maintenance as service
+
+    migrate(private_postgres.url)
+    application = make_app(app_config.TestingConfig(private_postgres.url),
+                           MAINTENANCE_CACHE_SECONDS=1.0)
+    client = application.test_client()
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", ACTOR)
+        issued = api_clients.create(tenant.id, ACTOR, name="drill",
+                                    permissions="can_view_points,can_earn_points")
+        db.session.remove()
+    token = client.post("/api/v1/auth/token/", json={
+        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
+    }).get_json()["data"]["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    with application.app_context():
+        service.turn_on(ACTOR, until=datetime.now(UTC) + timedelta(hours=1))
+        gate.forget()  # this process reads the window at its next request
+        db.session.remove()
+    during = client.get("/api/v1/points/user-levels/", headers=auth)
+    assert during.status_code == 503
+    assert "maintenance_window" in during.get_json()["error"]["details"]
+
+    with application.app_context():
+        service.turn_off(ACTOR)  # as the CLI does: this process's cache is not told
+        db.session.remove()
+    private_postgres.stop("fast")
+    time.sleep(1.2)  # one TTL: the window read before `off` is no longer confirmed
+    for path in ("/api/v1/points/user-levels/", "/api/v1/points/earn/"):
+        started = time.monotonic()
+        response = (client.post(path, json={"user_id": "a", "points_amount": 1,
+                                             "category": "login"}, headers=auth)
+                    if path.endswith("earn/") else client.get(path, headers=auth))
+        assert time.monotonic() - started < DEADLINE
+        assert response.status_code == 503, response.get_data(as_text=True)
+        error = response.get_json()["error"]
+        assert error["code"] == "SERVICE_UNAVAILABLE"
+        assert "maintenance_window" not in error["details"], error
+        assert "estimated_downtime" not in error["details"]
+        assert int(response.headers["Retry-After"]) < 60
+    page = client.get("/")  # the portal: no maintenance page either
+    assert "Down for maintenance" not in page.get_data(as_text=True)
+    with application.app_context():
+        assert gate.window_now() is None
