@@ -212,3 +212,39 @@ def test_an_outage_after_maintenance_off_never_carries_the_old_window(private_po
     assert "Down for maintenance" not in page.get_data(as_text=True)
     with application.app_context():
         assert gate.window_now() is None
+
+
+def test_signed_in_staff_get_the_portals_503_page_while_postgresql_is_down(
+        private_postgres, make_app):
+    """Issue 11: the error page's layout loaded the signed-in person from the
+    database again, failed inside the error handler, and left Werkzeug's bare
+    "Internal Server Error"."""
+    from app.services import staff
+    from tests.conftest import PASSWORD
+    from tests.webtools import Portal, text
+
+    migrate(private_postgres.url)
+    application = make_app(app_config.TestingConfig(private_postgres.url),
+                           MAINTENANCE_CACHE_SECONDS=0, PROPAGATE_EXCEPTIONS=False)
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", ACTOR)
+        staff.create_or_add_role(tenant.id, ACTOR, email="owner@acme.test", role="owner",
+                                 password=PASSWORD)
+        db.session.remove()
+    portal = Portal(application.test_client())
+    assert portal.login("owner@acme.test", PASSWORD).status_code == 302
+    assert portal.get("/t/acme/").status_code == 200
+
+    private_postgres.stop("fast")
+    for url, htmx in (("/t/acme/", False), ("/t/acme/members/", False), ("/", False),
+                      ("/t/acme/members/", True)):
+        page = portal.get(url, htmx=htmx)
+        assert page.status_code == 503, (url, text(page)[:300])
+        assert "Temporarily unavailable" in text(page) or "briefly unavailable" in text(page)
+        assert "Internal Server Error" not in text(page)
+        assert page.headers["Retry-After"]
+        if not htmx:
+            assert '<link rel="stylesheet"' in text(page)  # the project's page, in its layout
+
+    private_postgres.start()
+    assert portal.get("/t/acme/").status_code == 200  # still signed in: the session was kept
