@@ -106,6 +106,9 @@ def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(
         # an answer to their start-up packet either.
         for i in range(2):
             assert_unavailable(*earn(application, token, f"frozen-new-{i}"))
+        health, elapsed = timed(lambda: application.test_client().get("/core/health/"))
+        assert health.status_code == 503 and health.get_json()["status"] == "unhealthy"
+        assert elapsed < LIMIT + MARGIN, elapsed
         # Signed-in staff get the portal's own 503 page, not Werkzeug's.
         page, elapsed = timed(lambda: portal.get("/t/acme/"))
         assert page.status_code == 503, text(page)[:500]
@@ -130,6 +133,7 @@ def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(
     assert [applied(application, f"frozen-{i}") for i in range(3)] == [1, 1, 1]
     assert [applied(application, f"frozen-new-{i}") for i in range(2)] == [0, 0]
     assert portal.get("/t/acme/").status_code == 200
+    assert application.test_client().get("/core/health/").status_code == 200
     with application.app_context():
         assert ledger_check.verify() == []
         db.session.remove()
