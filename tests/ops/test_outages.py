@@ -21,7 +21,7 @@ from app.services import api_clients, ledger_check, tenants
 from app.services.context import Actor
 from tests.ops.conftest import migrate
 
-pytestmark = pytest.mark.postgresql
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]  # drills: a private cluster stopped
 ACTOR = Actor(type="api_client", id=1, label="outage-test")
 DEADLINE = 5.0  # no request may take longer than this, database up or down
 
