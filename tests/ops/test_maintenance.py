@@ -158,7 +158,6 @@ def test_the_window_stays_on_for_one_ttl_while_the_database_is_unreadable(app, c
 
 
 def test_the_maintenance_page_needs_no_database(make_app):
-
     from app import config as app_config
     from tests.ops.conftest import free_port
 
