@@ -27,6 +27,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app.database import configure_engine
+    from app.db_deadline import register as register_request_deadline
     from app.i18n import select_locale, select_timezone
 
     if app.config.get("REDIS_URL"):
@@ -38,6 +39,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    register_request_deadline(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)
     login_manager.init_app(app)

@@ -131,6 +131,12 @@ class Config:
             )
         self.RATELIMIT_ANONYMOUS, self.RATELIMIT_AUTHENTICATED, self.RATELIMIT_POINTS = parts
         self.ACCESS_TOKEN_TTL_SECONDS = env_int("ACCESS_TOKEN_TTL_SECONDS", self.ACCESS_TOKEN_TTL_SECONDS)
+        # How long a request may wait on PostgreSQL for one round trip, for a
+        # pooled connection (pool_timeout) or a new one (connect_timeout, whole
+        # seconds, at least 2 in libpq) before it answers 503 (app/database.py).
+        self.DB_REQUEST_TIMEOUT = env_float("DB_REQUEST_TIMEOUT", 5.0)
+        if not 0 < self.DB_REQUEST_TIMEOUT <= 300:
+            raise ConfigError("DB_REQUEST_TIMEOUT must be a number of seconds, more than 0")
         if self.DATABASE_URL.startswith("sqlite"):
             # SQLite serialises writers itself; a generous busy timeout lets them queue.
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
@@ -145,11 +151,15 @@ class Config:
                 "pool_recycle": env_int("DB_POOL_RECYCLE", 1800),
                 "pool_size": env_int("DB_POOL_SIZE", 10),
                 "max_overflow": env_int("DB_MAX_OVERFLOW", 10),
-                "pool_timeout": 10,
-                "connect_args": {"connect_timeout": 3},
+                "pool_timeout": self.DB_REQUEST_TIMEOUT,
+                "connect_args": {"connect_timeout": self.connect_timeout()},
             }
 
         self._load_operations_settings()
+
+    def connect_timeout(self) -> int:
+        """libpq's connect_timeout: whole seconds, 2 at least; 3 unless the deadline is shorter."""
+        return max(2, min(3, int(self.DB_REQUEST_TIMEOUT)))
 
     def _load_operations_settings(self) -> None:
         """Health, metrics, hardening and support settings (issue 4)."""
@@ -210,8 +220,8 @@ class TestingConfig(Config):
             self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
             if not self.DATABASE_URL.startswith("sqlite"):
                 self.SQLALCHEMY_ENGINE_OPTIONS = {
-                    "pool_size": 20, "max_overflow": 60, "pool_timeout": 30,
-                    "connect_args": {"connect_timeout": 3},
+                    "pool_size": 20, "max_overflow": 60, "pool_timeout": self.DB_REQUEST_TIMEOUT,
+                    "connect_args": {"connect_timeout": self.connect_timeout()},
                 }
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}

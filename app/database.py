@@ -1,12 +1,22 @@
-"""Engine-level behaviour that the ledger relies on.
+"""Engine-level behaviour that the ledger and the outage answers rely on.
 
 SQLite: WAL, foreign keys on, and writes serialised with BEGIN IMMEDIATE (the
 pysqlite driver's own transaction handling is switched off so we can emit it).
-PostgreSQL needs nothing here: row locks in the services do the work.
+
+PostgreSQL: row locks in the services serialise writes. What the engine adds is
+a deadline: a server that stops answering (frozen, a stalled network) keeps its
+sockets open, so neither TCP keepalives nor a server-side statement_timeout end
+a wait on it, and a request would hang past gunicorn's timeout. Every round trip
+made for a web request gives up after DB_REQUEST_TIMEOUT seconds instead: the
+connection is closed (its state is unknown), the pool drops its siblings, and
+the request answers 503; later requests connect afresh, so the app recovers by
+itself when the server answers again. CLI commands and background jobs run no
+request and keep unbounded waits (a backup or an expiry run may take minutes).
 """
 from __future__ import annotations
 
 from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +26,8 @@ write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
 
 def configure_engine(engine: Engine) -> None:
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg":
+        _configure_postgresql(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,3 +44,26 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover - driver hook
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+# --------------------------------------------------------------------------- the deadline
+
+def _configure_postgresql(engine: Engine) -> None:
+    from app.db_deadline import (
+        DeadlineConnection, mark_unresponsive, unresponsive_in_this_request,
+    )
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect, _record, cargs: tuple, cparams: dict[str, Any]):
+        import psycopg
+
+        if unresponsive_in_this_request():
+            # A wait of this request already timed out: another connect (the
+            # pool's pre-ping makes one, the view after the maintenance gate
+            # another) would only add connect_timeout to it.
+            raise psycopg.OperationalError("the database stopped answering during this request")
+        try:
+            return DeadlineConnection.connect(*cargs, **cparams)
+        except psycopg.OperationalError:
+            mark_unresponsive()
+            raise

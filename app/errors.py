@@ -26,7 +26,7 @@ def database_unavailable(exc: BaseException) -> bool:
 
 
 def register(app: Flask) -> None:
-    from app.web.errors import render_error_page
+    from app.web.errors import render_error_page, render_unavailable_page
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -61,7 +61,7 @@ def register(app: Flask) -> None:
         if database_unavailable(exc):
             if envelope.wants_envelope():
                 return envelope.error("SERVICE_UNAVAILABLE", {}, headers={"Retry-After": "5"})
-            return render_error_page(503, exc)
+            return render_unavailable_page(exc)
         if envelope.wants_envelope():
             return envelope.internal_error(exc)
         app.logger.exception("unhandled exception")

@@ -221,3 +221,45 @@ def test_concurrent_different_keys_all_apply(app, live_server_url, tenant, progr
     assert statuses == [201] * 20
     assert _transactions() == 20
     assert_ledger_consistent()
+
+
+def _stored_bodies() -> list[str]:
+    db.session.rollback()
+    return list(db.session.execute(select(IdempotencyRecord.response_body)).scalars())
+
+
+def test_stored_responses_hold_no_email_or_phone_in_clear_and_still_replay(full, programme):
+    """Issue 11: the members table encrypts email and phone; the stored responses
+    (and so every backup) must not keep them in clear either."""
+    created_body = {"user_id": "zed", "display_name": "Zed", "email": "zed.secret@example.com",
+                    "phone": "+86 139 1234 5678"}
+    created = full.post("/api/v1/points/profiles/", json=created_body,
+                        headers={"Idempotency-Key": "create-zed"})
+    assert_success(created, 201)
+    earned = full.post(EARN, json={**BODY, "user_id": "zed"}, headers={"Idempotency-Key": "earn-zed"})
+    assert assert_success(earned, 201)["profile"]["phone"] == "+86 139 1234 5678"
+
+    bodies = _stored_bodies()
+    assert len(bodies) == 2
+    for raw in bodies:
+        for secret in ("zed.secret@example.com", "+86 139 1234 5678"):
+            assert secret not in raw
+
+    for path, body, key, first in (("/api/v1/points/profiles/", created_body, "create-zed", created),
+                                   (EARN, {**BODY, "user_id": "zed"}, "earn-zed", earned)):
+        again = full.post(path, json=body, headers={"Idempotency-Key": key})
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.status_code == first.status_code
+        assert again.get_data() == first.get_data()
+
+
+def test_a_response_stored_in_clear_before_the_change_still_replays(full, programme):
+    first = full.post(EARN, json=BODY, headers={"Idempotency-Key": "k-old"})
+    assert_success(first, 201)
+    record = db.session.execute(select(IdempotencyRecord)).scalar_one()
+    record.response_body = idempotency.unseal(record.response_body)  # as release 0005 wrote it
+    db.session.commit()
+    again = full.post(EARN, json=BODY, headers={"Idempotency-Key": "k-old"})
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_data() == first.get_data()
+    assert _transactions() == 1

@@ -61,3 +61,33 @@ def test_it_migrates_postgresql_up_and_down(app):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_0007_encrypts_the_responses_stored_in_clear_and_0005_gets_them_back(app, tmp_path):
+    from app.services import idempotency
+
+    scratch = create_app(app_config.TestingConfig(f"sqlite:///{tmp_path / 'scratch.db'}"))
+    clear = '{"data": {"profile": {"email": "alice@example.com"}}, "success": true}'
+    with scratch.app_context():
+        try:
+            upgrade(directory=MIGRATIONS, revision="0005")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO tenants (id, slug, name, max_points_per_operation,"
+                                  " created_at) VALUES (1, 'acme', 'Acme', 10000, '2026-12-01')"))
+                conn.execute(text(
+                    "INSERT INTO idempotency_records (tenant_id, key, fingerprint, status_code, "
+                    "response_body, created_at) VALUES (1, 'k', 'fp', 201, :body, '2026-12-01'), "
+                    "(1, 'pending', 'fp', NULL, NULL, '2026-12-01')"), {"body": clear})
+            upgrade(directory=MIGRATIONS, revision="0007")
+            with db.engine.connect() as conn:
+                stored = conn.execute(text("SELECT response_body FROM idempotency_records "
+                                           "ORDER BY id")).scalars().all()
+            assert "alice@example.com" not in stored[0] and stored[1] is None
+            assert idempotency.unseal(stored[0]) == clear
+            downgrade(directory=MIGRATIONS, revision="0005")
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT response_body FROM idempotency_records "
+                                         "ORDER BY id")).scalars().all() == [clear, None]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

@@ -20,8 +20,9 @@ def keys_generate() -> None:
 @cli.command("rotate")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
 def keys_rotate(batch_size: int) -> None:
-    """Re-encrypt every member's email and phone under the newest key (the first
-    of FIELD_ENCRYPTION_KEY) and recompute the email lookup hashes."""
+    """Re-encrypt every member's email and phone, and the stored idempotent
+    responses, under the newest key (the first of FIELD_ENCRYPTION_KEY), and
+    recompute the email lookup hashes."""
     from app.services import pii_keys
 
     interactive = sys.stderr.isatty()
@@ -36,8 +37,14 @@ def keys_rotate(batch_size: int) -> None:
         click.echo("", err=True)
     click.echo(f"re-encrypted {report.reencrypted} of {report.members} members"
                + (f"; {report.changed_meanwhile} changed meanwhile (already current)"
-                  if report.changed_meanwhile else ""))
+                  if report.changed_meanwhile else "")
+               + (f"; {report.responses} stored responses encrypted under the newest key"
+                  if report.responses else ""))
     if report.unreadable:
         raise click.ClickException(
             f"{report.unreadable} members have fields no configured key can read: "
             "add the key they were written with to FIELD_ENCRYPTION_KEY and run again")
+    if report.unreadable_responses:
+        raise click.ClickException(
+            f"{report.unreadable_responses} stored idempotent responses are under a key no "
+            "longer configured: add it back to FIELD_ENCRYPTION_KEY and run again")

@@ -23,20 +23,30 @@ OPEN_ENDPOINTS = {"static", "auth.login", "auth.logout"}
 def window_now() -> service.Window | None:
     """The active window, read at most every MAINTENANCE_CACHE_SECONDS per process.
 
-    If the database cannot be read, the last window read stands (maintenance
-    often takes the database down: the API keeps saying so) and the next try
-    waits a TTL too, so an outage does not cost every request an extra connect.
-    A maintenance check must never be what fails a request."""
+    A window read from the database counts as on for one TTL after that read,
+    whether or not the database can be read again: maintenance often takes the
+    database down, and the API keeps saying so meanwhile. Never longer: a window
+    this process could not confirm may have been turned off by another process
+    (`flask maintenance off`), and an outage must not carry it on (nor its
+    Retry-After of an hour). Once it is stale, the outage's own 503 answers.
+    A failed read waits a TTL too, so an outage does not cost every request an
+    extra connect. A maintenance check must never be what fails a request."""
     ttl = float(current_app.config.get("MAINTENANCE_CACHE_SECONDS", 5.0))
-    memo = current_app.extensions.setdefault("jifen.maintenance", {"at": None, "window": None})
-    if memo["at"] is None or time.monotonic() - memo["at"] >= ttl:
-        memo["at"] = time.monotonic()
+    memo = current_app.extensions.setdefault(
+        "jifen.maintenance", {"at": None, "window": None, "confirmed": None})
+    now = time.monotonic()
+    if memo["at"] is None or now - memo["at"] >= ttl:
+        memo["at"] = now
         try:
             memo["window"] = service.stored()
+            memo["confirmed"] = now
             db.session.commit()  # end the read transaction; views start their own
         except SQLAlchemyError:
             db.session.rollback()
-            log.warning("maintenance window unreadable; keeping the last one read")
+            log.warning("maintenance window unreadable; the last one read stands for one TTL")
+    confirmed = memo.get("confirmed")
+    if confirmed is None or now - confirmed > max(ttl, 0.0):
+        memo["window"] = None
     window = memo["window"]
     return window if window is not None and window.is_active(clock.now()) else None
 

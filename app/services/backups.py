@@ -331,14 +331,25 @@ def restore(path: Path, progress: Progress | None = None) -> Manifest:
     return manifest
 
 
-def _restore_sqlite(raw: Path, manifest: Manifest, progress: Progress | None) -> None:
-    source = sqlite3.connect(raw)
+def _check_sqlite_source(source: sqlite3.Connection, manifest: Manifest) -> None:
+    """The file must be a sound SQLite database holding what its manifest says. A
+    manifest can be regenerated for a damaged file, so the checksum proves nothing
+    here; sqlite3 reports a damaged file as an exception, which is the same refusal."""
     try:
         if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise BackupError("the backup's SQLite file fails its integrity check")
         revision, counts = _sqlite_facts(source)
-        if revision != manifest.migration_revision or counts != manifest.row_counts:
-            raise BackupError("the backup's contents do not match its manifest")
+    except sqlite3.Error as exc:
+        raise BackupError(f"the backup's SQLite file is corrupt ({exc}); the database is "
+                          "unchanged") from None
+    if revision != manifest.migration_revision or counts != manifest.row_counts:
+        raise BackupError("the backup's contents do not match its manifest")
+
+
+def _restore_sqlite(raw: Path, manifest: Manifest, progress: Progress | None) -> None:
+    source = sqlite3.connect(raw)
+    try:
+        _check_sqlite_source(source, manifest)
         live = sqlite3.connect(_sqlite_path(), timeout=30)
         try:
             def step(_status: int, remaining: int, total: int) -> None:
@@ -346,7 +357,12 @@ def _restore_sqlite(raw: Path, manifest: Manifest, progress: Progress | None) ->
                     progress("restoring pages", total - remaining, total)
             # All pages in one step: one write transaction on the live database,
             # so it is either the old data or the restored data, never a mix.
-            source.backup(live, pages=-1, progress=step)
+            try:
+                source.backup(live, pages=-1, progress=step)
+            except sqlite3.Error as exc:
+                # One transaction on the live database: it rolled back whole.
+                raise BackupError(f"restoring failed ({exc}); the database is unchanged") \
+                    from None
         finally:
             live.close()
     finally:

@@ -5,6 +5,11 @@ concurrent request with the same key blocks on that unique row until the first
 commits (then replays its response) or rolls back (then claims the key itself):
 two concurrent requests with one key make one effect. A failed request stores
 nothing, so it may be retried with its key.
+
+The stored response is encrypted with the field-encryption keys, like members'
+email and phone: profiles in it carry both, and nothing holding PII is kept in
+clear (nor copied so into backups). One Fernet pass each way costs microseconds;
+rebuilding a replay from the ledger instead would cost queries on every replay.
 """
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from sqlalchemy import bindparam, delete, select, text, update
 
 from app.extensions import db
 from app.models import IdempotencyRecord
-from app.services import clock
+from app.services import clock, crypto
 from app.services.errors import IDEMPOTENCY_KEY_MISMATCH, DomainError
 from app.services.uow import transactional
 
@@ -78,6 +83,21 @@ def _claim(tenant_id: int, key: str, fp: str) -> bool:
                                        "now": now, "cutoff": now - TTL}).first() is not None
 
 
+def seal(text: str) -> str:
+    """The response as stored: encrypted under the newest key."""
+    return crypto.encrypt(text) or ""
+
+
+def unseal(stored: str) -> str:
+    """The response's JSON. A body in clear (it starts like every JSON object) was
+    stored by a release before migration 0007, e.g. by a worker still running the
+    old code during a rolling deploy: it is replayed as it is, and `flask keys
+    rotate` encrypts it (or the 24-hour purge removes it)."""
+    if stored.startswith("{"):
+        return stored
+    return crypto.decrypt_strict(stored) or ""
+
+
 def _encode(value: Any) -> str:
     """JSON for what json cannot encode: datetimes as ISO 8601 UTC ending in Z."""
     if isinstance(value, datetime):
@@ -91,7 +111,7 @@ def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) ->
         response = operation()
         stored = json.dumps(response.body, ensure_ascii=False, sort_keys=True, default=_encode)
         db.session.execute(_STORE, {"b_tenant": tenant_id, "b_key": key,
-                                    "status": response.status, "body": stored})
+                                    "status": response.status, "body": seal(stored)})
         return Stored(response.status, stored)
     stored = db.session.execute(
         select(_records.c.fingerprint, _records.c.status_code, _records.c.response_body)
@@ -99,7 +119,7 @@ def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response]) ->
     ).one()
     if stored.fingerprint != fp:
         raise DomainError(IDEMPOTENCY_KEY_MISMATCH, {"idempotency_key": key})
-    return Stored(stored.status_code, stored.response_body, replayed=True)
+    return Stored(stored.status_code, unseal(stored.response_body), replayed=True)
 
 
 @transactional

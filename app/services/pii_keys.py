@@ -1,4 +1,5 @@
-"""Re-encrypt members' PII under the newest FIELD_ENCRYPTION_KEY.
+"""Re-encrypt members' PII, and the stored idempotent responses that carry it,
+under the newest FIELD_ENCRYPTION_KEY.
 
 Rotation: put the new key first in FIELD_ENCRYPTION_KEY (old keys after it),
 deploy, run `flask keys rotate`, then drop the old keys. Until the command has
@@ -14,11 +15,12 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import Member
-from app.services import crypto
+from app.models import IdempotencyRecord, Member
+from app.services import crypto, idempotency
 from app.services.uow import transactional
 
 _members = Member.__table__
+_records = IdempotencyRecord.__table__
 
 
 @dataclass
@@ -27,11 +29,13 @@ class RotationReport:
     reencrypted: int = 0    # rows rewritten under the newest key
     unreadable: int = 0     # rows with a field no configured key can decrypt (left as is)
     changed_meanwhile: int = 0  # rows edited during the run: already under the newest key
+    responses: int = 0      # stored idempotent responses rewritten (rotated, or encrypted)
+    unreadable_responses: int = 0  # under a key no longer configured (left as is)
 
 
 def rotate_all(batch_size: int = 500,
                progress: Callable[[RotationReport], Any] | None = None) -> RotationReport:
-    """Every member, in id order, one transaction per batch."""
+    """Every member, then every stored response, in id order, one transaction per batch."""
     report = RotationReport()
     last_id = 0
     while True:
@@ -41,11 +45,48 @@ def rotate_all(batch_size: int = 500,
         ).scalars())
         db.session.commit()
         if not ids:
-            return report
+            break
         _rotate_batch(ids, report)
         last_id = ids[-1]
         if progress is not None:
             progress(report)
+    _rotate_responses(batch_size, report)
+    return report
+
+
+def _rotate_responses(batch_size: int, report: RotationReport) -> None:
+    """Stored responses live 24 hours, but one written under a key that is then
+    dropped could no longer be replayed; those written in clear by a release
+    before migration 0007 are encrypted here too."""
+    last_id = 0
+    while True:
+        rows = db.session.execute(
+            select(_records.c.id, _records.c.response_body)
+            .where(_records.c.id > last_id, _records.c.response_body.is_not(None))
+            .order_by(_records.c.id).limit(min(batch_size, 100))  # a body can be 1 MiB
+        ).all()
+        db.session.commit()
+        if not rows:
+            return
+        _rotate_response_batch(rows, report)
+        last_id = rows[-1].id
+
+
+@transactional
+def _rotate_response_batch(rows: list[Any], report: RotationReport) -> None:
+    for row in rows:
+        if not row.response_body.startswith("{") and crypto.is_current(row.response_body):
+            continue
+        try:
+            sealed = idempotency.seal(idempotency.unseal(row.response_body))
+        except InvalidToken:
+            report.unreadable_responses += 1
+            continue
+        # Compare-and-set, as for members: a record taken over meanwhile is current.
+        if db.session.execute(update(_records).where(
+                _records.c.id == row.id, _records.c.response_body == row.response_body,
+        ).values(response_body=sealed)).rowcount:
+            report.responses += 1
 
 
 @transactional

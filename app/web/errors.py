@@ -6,8 +6,10 @@ Never a stack trace.
 """
 from __future__ import annotations
 
-from flask import render_template
+from flask import g, render_template
 from flask_babel import gettext as _
+
+from app.extensions import login_manager
 
 from app.web.render import is_partial
 
@@ -38,3 +40,15 @@ def render_error_page(status: int, exc: BaseException | None = None, csrf: bool 
         headers["Retry-After"] = "30"
     template = "errors/_message.html" if is_partial() else "errors/error.html"
     return render_template(template, status=status, title=title(), message=text), status, headers
+
+
+def render_unavailable_page(exc: BaseException):
+    """The 503 page while the database is down, rendered without it: the layout
+    would otherwise load the signed-in person, their programmes and the tenant
+    (a rollback has expired it) from the database, fail again inside the error
+    handler, and leave only Werkzeug's bare "Internal Server Error". On this
+    page alone the person shows as signed out; their session is untouched."""
+    login_manager._update_request_context_with_user()  # the anonymous user, loaded from nothing
+    for name in ("tenancy", "my_roles"):
+        g.pop(name, None)
+    return render_error_page(503, exc)

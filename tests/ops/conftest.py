@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -139,7 +140,39 @@ class PrivatePostgres:
     def stop(self, mode: str = "fast") -> None:
         self._run(PG_BIN / "pg_ctl", "-D", self.data, "-w", "-m", mode, "stop", check=False)
 
+    def processes(self) -> list[int]:
+        """The postmaster and every process it started (backends, checkpointer...)."""
+        pid_file = self.data / "postmaster.pid"
+        if not pid_file.exists():
+            return []
+        postmaster = int(pid_file.read_text().split()[0])
+        parents = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        return [postmaster, *(pid for pid, parent in parents.items() if parent == postmaster)]
+
+    def freeze(self) -> None:
+        """SIGSTOP the whole cluster: it keeps its sockets open and answers nothing,
+        the kernel still accepts connections for it (a hung server, not a dead one)."""
+        self.frozen = self.processes()
+        for pid in self.frozen:
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for pid in getattr(self, "frozen", []):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        self.frozen = []
+
     def destroy(self) -> None:
+        self.thaw()
         self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
 

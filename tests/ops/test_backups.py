@@ -199,3 +199,52 @@ def test_it_lists_and_cleans_up_old_backups(app, cli, backup_dir, ledger):
     # The newest backup stays, however old.
     assert backups.cleanup(0, now=datetime.now(UTC) + timedelta(days=365)) == []
     assert newest.exists()
+
+
+def forge_manifest(path: Path) -> None:
+    """Make the manifest match the file as it is now, as an attacker (or a bad copy
+    with its manifest regenerated) would."""
+    manifest_file = path.parent / (path.name + ".manifest.json")
+    data = json.loads(manifest_file.read_text())
+    data.update(size=path.stat().st_size, sha256=backups.sha256_of(path))
+    manifest_file.write_text(json.dumps(data))
+
+
+def scramble_sqlite(raw: bytes) -> bytes:
+    """Overwrite the pages after the first: still an SQLite header, no database."""
+    data = bytearray(raw)
+    for i in range(4096, len(data)):
+        data[i] = (i * 7919) & 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_a_corrupt_sqlite_backup_with_a_matching_manifest_is_a_one_line_error(
+        app, cli, backed_up_then_changed, db_backend, compress):
+    if db_backend != "sqlite":
+        pytest.skip("an SQLite file backup")
+    path, current = backed_up_then_changed
+    raw = gzip.decompress(path.read_bytes())
+    if compress:
+        path.write_bytes(gzip.compress(scramble_sqlite(raw)))
+    else:
+        target = path.with_name(path.name.removesuffix(".gz"))
+        path.with_name(path.name + ".manifest.json").rename(
+            target.with_name(target.name + ".manifest.json"))
+        path.unlink()
+        target.write_bytes(scramble_sqlite(raw))
+        manifest_file = target.with_name(target.name + ".manifest.json")
+        data = json.loads(manifest_file.read_text())
+        data.update(file=target.name, compressed=False)
+        manifest_file.write_text(json.dumps(data))
+        path = target
+    forge_manifest(path)
+
+    result = cli("backup", "restore", str(path), "--yes")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and result.output.rstrip().endswith(errors[0]), result.output
+    assert "corrupt" in errors[0] or "integrity" in errors[0]
+    assert state() == current
+    assert ledger_check.verify() == []

@@ -90,3 +90,38 @@ def test_the_password_policy_accepts_a_long_uncommon_password_and_hashes_it_with
     assert "tangerine" not in stored
     assert crypto.verify_password(stored, "tangerine kettle orbit")
     assert not crypto.verify_password(stored, "tangerine kettle orbiT")
+
+
+def test_rotation_reencrypts_stored_responses_and_encrypts_those_left_in_clear(
+        app, tenant, make_member, actor):
+    from app.models import IdempotencyRecord
+    from app.services import idempotency, points
+
+    make_member(tenant, "alice", email="alice@example.com")
+
+    def earn(key: str) -> idempotency.Stored:
+        def operation() -> idempotency.Response:
+            out = points.earn(tenant.id, actor, user_id="alice", points_amount=5,
+                              category="login", idempotency_key=key)
+            return idempotency.Response(201, {"transaction": out.transaction.as_dict()})
+        return idempotency.run(tenant.id, key, "fp-" + key, operation)
+
+    first = earn("k-sealed").text
+    in_clear = earn("k-clear").text
+    records = IdempotencyRecord.__table__
+    db.session.execute(update(records).where(records.c.key == "k-clear")
+                       .values(response_body=in_clear))  # as a worker of the old release wrote it
+    db.session.commit()
+    new_key = Fernet.generate_key().decode()
+    app.config["FIELD_ENCRYPTION_KEYS"] = [new_key, OLD_KEY]
+
+    result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert "2 stored responses encrypted under the newest key" in result.output
+
+    app.config["FIELD_ENCRYPTION_KEYS"] = [new_key]  # the old key is gone now
+    stored = dict(db.session.execute(select(records.c.key, records.c.response_body)).all())
+    db.session.commit()
+    assert all(not body.startswith("{") for body in stored.values())
+    assert (earn("k-sealed").text, earn("k-clear").text) == (first, in_clear)
+    assert earn("k-sealed").replayed

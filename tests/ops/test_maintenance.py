@@ -1,6 +1,7 @@
 """flask maintenance on/off and what the API, the portal and health do meanwhile."""
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,10 +131,11 @@ def test_an_unreadable_database_never_makes_the_gate_fail(make_app):
         assert gate.window_now() is None
 
 
-def test_the_window_stays_on_while_the_database_is_unreadable(app, cli, monkeypatch):
+def test_the_window_stays_on_for_one_ttl_while_the_database_is_unreadable(app, cli, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
     cli("maintenance", "on", "--until", until(1))
+    app.config["MAINTENANCE_CACHE_SECONDS"] = 30
     client = app.test_client()
     assert client.get("/api/v1/x/").status_code == 503
 
@@ -141,21 +143,29 @@ def test_the_window_stays_on_while_the_database_is_unreadable(app, cli, monkeypa
         raise OperationalError("SELECT", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(service, "stored", unreadable)
+    clock = [time.monotonic() + 31]  # past the TTL: the gate tries to read again, and fails
+    monkeypatch.setattr(gate.time, "monotonic", lambda: clock[0])
+    app.extensions["jifen.maintenance"]["confirmed"] = clock[0] - 29
     response = client.get("/api/v1/x/")  # e.g. migrations took the database down
     assert response.status_code == 503
     assert "maintenance_window" in response.get_json()["error"]["details"]
 
+    # Not confirmed for longer than a TTL: it may have been turned off meanwhile
+    # by another process, and an outage must not carry a window that is off.
+    clock[0] += 2
+    assert gate.window_now() is None
+    assert client.get("/api/v1/x/").status_code == 404
+
 
 def test_the_maintenance_page_needs_no_database(make_app):
-    import time
-
     from app import config as app_config
     from tests.ops.conftest import free_port
 
     down = make_app(app_config.TestingConfig(f"postgresql+psycopg://x@127.0.0.1:{free_port()}/x"))
     now = datetime.now(UTC)
     down.extensions["jifen.maintenance"] = {
-        "at": time.monotonic(), "window": service.Window(now, now + timedelta(hours=1), "")}
+        "at": time.monotonic(), "confirmed": time.monotonic(),
+        "window": service.Window(now, now + timedelta(hours=1), "")}
     client = down.test_client()
     with client.session_transaction() as session:  # a signed-in operator
         session["_user_id"] = "1"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from app.services import api_clients, ledger_check, tenants
 from app.services.context import Actor
 from tests.ops.conftest import migrate
 
-pytestmark = pytest.mark.postgresql
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]  # drills: a private cluster stopped
 ACTOR = Actor(type="api_client", id=1, label="outage-test")
 DEADLINE = 5.0  # no request may take longer than this, database up or down
 
@@ -159,3 +160,91 @@ def test_a_restart_under_load_gives_503s_never_500s_and_each_write_lands_once(ou
         assert counts == {key: 1 for key in written}  # each write exactly once
         assert ledger_check.verify() == []
         db.session.remove()
+
+
+def test_an_outage_after_maintenance_off_never_carries_the_old_window(private_postgres, make_app):
+    """Issue 11: `maintenance on`, `maintenance off` (another process: this one's
+    cache still holds the window), then the database stops. The outage must not
+    answer with the window that is off: at most one cache TTL after the last
+    read, the answers are the outage's own."""
+    from app.ops import maintenance as gate
+    from app.services import maintenance as service
+
+    migrate(private_postgres.url)
+    application = make_app(app_config.TestingConfig(private_postgres.url),
+                           MAINTENANCE_CACHE_SECONDS=1.0)
+    client = application.test_client()
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", ACTOR)
+        issued = api_clients.create(tenant.id, ACTOR, name="drill",
+                                    permissions="can_view_points,can_earn_points")
+        db.session.remove()
+    token = client.post("/api/v1/auth/token/", json={
+        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
+    }).get_json()["data"]["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    with application.app_context():
+        service.turn_on(ACTOR, until=datetime.now(UTC) + timedelta(hours=1))
+        gate.forget()  # this process reads the window at its next request
+        db.session.remove()
+    during = client.get("/api/v1/points/user-levels/", headers=auth)
+    assert during.status_code == 503
+    assert "maintenance_window" in during.get_json()["error"]["details"]
+
+    with application.app_context():
+        service.turn_off(ACTOR)  # as the CLI does: this process's cache is not told
+        db.session.remove()
+    private_postgres.stop("fast")
+    time.sleep(1.2)  # one TTL: the window read before `off` is no longer confirmed
+    for path in ("/api/v1/points/user-levels/", "/api/v1/points/earn/"):
+        started = time.monotonic()
+        response = (client.post(path, json={"user_id": "a", "points_amount": 1,
+                                             "category": "login"}, headers=auth)
+                    if path.endswith("earn/") else client.get(path, headers=auth))
+        assert time.monotonic() - started < DEADLINE
+        assert response.status_code == 503, response.get_data(as_text=True)
+        error = response.get_json()["error"]
+        assert error["code"] == "SERVICE_UNAVAILABLE"
+        assert "maintenance_window" not in error["details"], error
+        assert "estimated_downtime" not in error["details"]
+        assert int(response.headers["Retry-After"]) < 60
+    page = client.get("/")  # the portal: no maintenance page either
+    assert "Down for maintenance" not in page.get_data(as_text=True)
+    with application.app_context():
+        assert gate.window_now() is None
+
+
+def test_signed_in_staff_get_the_portals_503_page_while_postgresql_is_down(
+        private_postgres, make_app):
+    """Issue 11: the error page's layout loaded the signed-in person from the
+    database again, failed inside the error handler, and left Werkzeug's bare
+    "Internal Server Error"."""
+    from app.services import staff
+    from tests.conftest import PASSWORD
+    from tests.webtools import Portal, text
+
+    migrate(private_postgres.url)
+    application = make_app(app_config.TestingConfig(private_postgres.url),
+                           MAINTENANCE_CACHE_SECONDS=0, PROPAGATE_EXCEPTIONS=False)
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", ACTOR)
+        staff.create_or_add_role(tenant.id, ACTOR, email="owner@acme.test", role="owner",
+                                 password=PASSWORD)
+        db.session.remove()
+    portal = Portal(application.test_client())
+    assert portal.login("owner@acme.test", PASSWORD).status_code == 302
+    assert portal.get("/t/acme/").status_code == 200
+
+    private_postgres.stop("fast")
+    for url, htmx in (("/t/acme/", False), ("/t/acme/members/", False), ("/", False),
+                      ("/t/acme/members/", True)):
+        page = portal.get(url, htmx=htmx)
+        assert page.status_code == 503, (url, text(page)[:300])
+        assert "Temporarily unavailable" in text(page) or "briefly unavailable" in text(page)
+        assert "Internal Server Error" not in text(page)
+        assert page.headers["Retry-After"]
+        if not htmx:
+            assert '<link rel="stylesheet"' in text(page)  # the project's page, in its layout
+
+    private_postgres.start()
+    assert portal.get("/t/acme/").status_code == 200  # still signed in: the session was kept
