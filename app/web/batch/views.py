@@ -72,7 +72,7 @@ def parse(text: str) -> CsvRows:
             continue  # blank line
         if len(rows.items) >= MAX_ROWS:
             raise CsvProblem(_("At most %(max)s rows per file.", max=MAX_ROWS))
-        record = dict(zip(header, cells, strict=False))  # a short or long row: the service says what is missing
+        record = dict(zip(header, cells, strict=False))  # short rows: the service refuses
         rows.items.append(points.EarnItem(
             user_id=(record.get("user_id") or "").strip(),
             points_amount=_amount(record.get("points_amount") or ""),
