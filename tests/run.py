@@ -2,7 +2,7 @@
 TEST_DATABASE_URL is set. Exits non-zero if either run fails.
 
 The SQLite run takes the files, and each file's tests, in an order shuffled
-by a new seed each time (printed: `--shuffle=SEED` repeats it), so a test that
+by a new seed each time (printed: TEST_SHUFFLE_SEED=SEED repeats it), so a test that
 passes only after another one has warmed some state fails here; the
 PostgreSQL run keeps the written order."""
 from __future__ import annotations
