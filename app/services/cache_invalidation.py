@@ -8,10 +8,11 @@ until the timeout. So the key is deleted now and again right after the commit.
 A deleted key is gone from one cache only: without Redis every process has its
 own, and the others would serve their copy until it times out. So a tenant's
 levels and VIP catalogue are cached under its `catalogue_version`, which every
-change of them bumps in its own transaction: each process reads the version
+change of them bumps in its own transaction: each request reads the version
 with the tenant (the API's principal query and the portal's tenant lookup load
 the row anyway; anything else asks the database for it), so a committed change
-is seen by every process at once, and an older copy is simply never asked for."""
+is seen by every process at once, and an older copy is simply never asked for.
+The version is read before the rows it keys, so a copy is never older than its key."""
 from __future__ import annotations
 
 from flask import g, has_request_context
@@ -40,25 +41,21 @@ def _versions() -> dict[int, int] | None:
 
 
 def note_version(tenant_id: int, version: int) -> None:
-    """A version read with the tenant's row (saves a query)."""
+    """The version the request read with the tenant's row (the API's principal
+    query, the portal's tenant lookup): it saves a query per cached read."""
     versions = _versions()
     if versions is not None:
-        versions.setdefault(tenant_id, version)
+        versions[tenant_id] = version
 
 
 def catalogue_version(tenant_id: int) -> int:
     versions = _versions()
     if versions is not None and tenant_id in versions:
         return versions[tenant_id]
-    # Loaded already by this request (the API's principal query): no query at all.
-    tenant = db.session.identity_map.get(db.session.identity_key(Tenant, tenant_id)) \
-        if versions is not None else None
-    version = tenant.catalogue_version if tenant is not None else db.session.execute(
-        select(Tenant.catalogue_version).where(Tenant.id == tenant_id)).scalar_one_or_none()
-    version = version or 0  # no such tenant: nothing to cache anyway
-    if versions is not None:
-        versions[tenant_id] = version
-    return version
+    # Not noted: asked each time, never remembered (only a version read with the
+    # tenant at the start of a request is known to be that request's).
+    return db.session.execute(select(Tenant.catalogue_version)
+                              .where(Tenant.id == tenant_id)).scalar_one_or_none() or 0
 
 
 def tenant_key(tenant_id: int, name: str) -> str:
@@ -76,4 +73,4 @@ def catalogue_changed(tenant_id: int) -> None:
         db.session.expire(tenant, ["catalogue_version"])
     versions = _versions()
     if versions is not None:
-        versions.pop(tenant_id, None)  # read again, after this change (or its rollback)
+        versions.pop(tenant_id, None)  # asked again, after this change (or its rollback)
