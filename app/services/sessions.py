@@ -24,6 +24,7 @@ from app.services.validation import FieldErrors
 def end_all(staff_id: int) -> int:
     """End every session of this staff user; returns the new version (for the
     session that should carry on, if any)."""
+    db.session.flush()  # the reload below must not drop a change made before (a new password)
     db.session.execute(update(StaffUser).where(StaffUser.id == staff_id)
                        .values(session_version=StaffUser.session_version + 1))
     user = db.session.get(StaffUser, staff_id, populate_existing=True)
