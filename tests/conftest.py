@@ -51,6 +51,13 @@ def pytest_report_header(config):
     return None
 
 
+def pytest_terminal_summary(terminalreporter, config):
+    # Also at the end, where a failure is read (and -q hides the header).
+    seed = config.getoption("--shuffle")
+    if seed is not None:
+        terminalreporter.write_line(f"test order shuffled with --shuffle={seed}")
+
+
 def _shuffled(items: list, seed: str) -> list:
     """Files in a random order, each file's tests in a random order: an order-dependent
     test shows up, while module-scoped fixtures are still set up once per file."""
