@@ -137,6 +137,11 @@ class Config:
         self.DB_REQUEST_TIMEOUT = env_float("DB_REQUEST_TIMEOUT", 5.0)
         if not 0 < self.DB_REQUEST_TIMEOUT <= 300:
             raise ConfigError("DB_REQUEST_TIMEOUT must be a number of seconds, more than 0")
+        # A portal session ends after this long unused, and this long after sign-in.
+        self.SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
+        self.SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+        if self.SESSION_IDLE_MINUTES < 1 or self.SESSION_MAX_HOURS < 1:
+            raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be 1 or more")
         if self.DATABASE_URL.startswith("sqlite"):
             # SQLite serialises writers itself; a generous busy timeout lets them queue.
             self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}

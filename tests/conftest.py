@@ -11,6 +11,7 @@ all see the same data.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -30,14 +31,51 @@ pytest_plugins = ["tests.api_fixtures", "tests.ledger_helpers"]
 def pytest_addoption(parser):
     parser.addoption("--db", default="sqlite", choices=("sqlite", "postgresql"),
                      help="database backend of this run")
+    parser.addoption("--shuffle", metavar="SEED", default=None,
+                     help="run the files in an order shuffled by SEED, and each file's tests "
+                          "too ('random': a new seed, printed in the header)")
 
 
 def pytest_configure(config):
     if config.getoption("--db") == "postgresql" and not os.environ.get("TEST_DATABASE_URL"):
         raise pytest.UsageError("--db=postgresql needs TEST_DATABASE_URL")
+    seed = config.getoption("--shuffle")
+    if seed == "random":
+        config.option.shuffle = str(random.SystemRandom().randrange(10**6))
+
+
+def pytest_report_header(config):
+    seed = config.getoption("--shuffle")
+    if seed is not None:
+        return f"test order shuffled with --shuffle={seed} (pass it again to repeat the order)"
+    return None
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Also at the end, where a failure is read (and -q hides the header).
+    seed = config.getoption("--shuffle")
+    if seed is not None:
+        terminalreporter.write_line(f"test order shuffled with --shuffle={seed}")
+
+
+def _shuffled(items: list, seed: str) -> list:
+    """Files in a random order, each file's tests in a random order: an order-dependent
+    test shows up, while module-scoped fixtures are still set up once per file."""
+    rng = random.Random(seed)
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(str(item.path), []).append(item)
+    files = list(by_file.values())
+    rng.shuffle(files)
+    for tests in files:
+        rng.shuffle(tests)
+    return [item for tests in files for item in tests]
 
 
 def pytest_collection_modifyitems(config, items):
+    seed = config.getoption("--shuffle")
+    if seed is not None:
+        items[:] = _shuffled(items, seed)
     backend = config.getoption("--db")
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: run with TEST_DATABASE_URL set "
                                       "(make test does)")
@@ -53,6 +91,14 @@ def _migrate(url: str) -> None:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _empty_caches():
+    """No test may pass (or fail) because an earlier one warmed a cache."""
+    from app import caches
+
+    caches.clear_all()
 
 
 @pytest.fixture(scope="session")

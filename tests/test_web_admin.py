@@ -1,6 +1,7 @@
 """Levels, tenant settings, staff and API clients."""
 from __future__ import annotations
 
+import logging
 import re
 
 from app.extensions import db
@@ -108,8 +109,9 @@ def test_api_client_secret_is_shown_once(people, tenant):
     owner = people["owner"]
     created = owner.post("/t/acme/api-clients/", {"name": "shop",
                                                   "permissions": ["can_view_points", "can_earn_points"]})
-    assert created.status_code == 201
-    secret = re.search(r"data-secret>([^<]+)<", text(created)).group(1)
+    assert created.status_code == 303 and created.headers["Location"] == "/t/acme/api-clients/"
+    shown = owner.get("/t/acme/api-clients/")
+    secret = re.search(r"data-secret>([^<]+)<", text(shown)).group(1)
     listing = text(owner.get("/t/acme/api-clients/"))
     assert "shop" in listing and secret not in listing and "never" in listing
     client = api_clients.list_clients(tenant.id)[0]
@@ -117,3 +119,48 @@ def test_api_client_secret_is_shown_once(people, tenant):
     assert "revoked" in text(owner.get("/t/acme/api-clients/"))
     none = owner.post("/t/acme/api-clients/", {"name": "x"})
     assert none.status_code == 422
+
+
+def test_creating_an_api_client_is_post_redirect_get(app, people, tenant, caplog):
+    """A reload of the page after creating one (the browser repeats the GET the
+    redirect led to) creates nothing more and no longer shows the secret; the
+    secret is in no URL, no readable cookie and no log line."""
+    owner = people["owner"]
+    jifen_log = logging.getLogger("jifen")  # does not propagate to caplog's root handler
+    jifen_log.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="jifen")  # whatever level an earlier test left
+    try:
+        created = owner.post("/t/acme/api-clients/", {"name": "Shop backend",
+                                                      "permissions": ["can_view_points"]})
+        cookie = owner.client._client.get_cookie("session").value
+        shown = owner.get(created.headers["Location"])
+        reloaded = owner.get(created.headers["Location"])
+    finally:
+        jifen_log.removeHandler(caplog.handler)
+    assert created.status_code == 303
+    secret = re.search(r"data-secret>([^<]+)<", text(shown)).group(1)
+    assert shown.status_code == 200 and "Shop backend" in text(shown)
+    assert reloaded.status_code == 200 and secret not in text(reloaded)
+    assert [c.name for c in api_clients.list_clients(tenant.id)] == ["Shop backend"]
+    assert secret not in created.headers["Location"] and secret not in cookie
+    session_data = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert "jifen_issued_client" in session_data and secret not in repr(session_data)
+    assert all(secret not in r.getMessage() and secret not in str(vars(r))
+               for r in caplog.records)
+    assert "no-store" in shown.headers["Cache-Control"]
+
+
+def test_every_portal_create_redirects_after_success(people, tenant):
+    """Staff, levels, VIP tags and settings answer a successful form post with a
+    redirect too (the points forms carry one-time keys: see test_web_members)."""
+    owner = people["owner"]
+    for url, data in [
+        ("/t/acme/staff/", {"email": "new@acme.test", "role": "viewer",
+                            "password": "a long enough passphrase"}),
+        ("/t/acme/levels/", {"level_name": "Gold", "min_points": "100"}),
+        ("/t/acme/vip-tags/", {"tag_name": "Gold", "tag_type": "vip", "rank": "2",
+                               "duration_days": "30"}),
+        ("/t/acme/settings", {"name": "Acme", "max_points_per_operation": "500"}),
+    ]:
+        response = owner.post(url, data)
+        assert response.status_code == 302 and response.headers["Location"] == url, url

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import logging
+import re
 
 from app.services.permissions import EARN, ROLE_PERMISSIONS
 from tests.webtools import KEY_RE, balance, check_access, is_full_page, text
@@ -53,3 +55,41 @@ def test_a_file_without_the_columns_is_refused(people):
 def test_confirm_without_csrf_is_refused(people):
     assert people["owner"].post("/t/acme/batch-earn/confirm", {"csv_text": "x"},
                                 csrf=False).status_code == 400
+
+
+def test_a_preview_logs_no_business_event(people, tenant, make_member, caplog):
+    """A preview runs the real batch and rolls it back: nothing happened, so
+    nothing may be logged as done (confirming it logs the earns)."""
+    make_member(tenant, "a")
+    csv_text = "user_id,points_amount,category,reason\na,10,login,hi\n"
+    events_log = logging.getLogger("jifen")  # does not propagate to caplog's root handler
+    events_log.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="jifen")  # whatever level an earlier test left
+    try:
+        caplog.clear()
+        preview = _upload(people["support"], csv_text)
+        previewed = [r.event for r in caplog.records if r.getMessage() == "business_event"]
+        key = KEY_RE.search(text(preview)).group(1)
+        caplog.clear()
+        people["support"].post("/t/acme/batch-earn/confirm",
+                               {"idempotency_key": key, "csv_text": csv_text})
+        confirmed = [r.event for r in caplog.records if r.getMessage() == "business_event"]
+    finally:
+        events_log.removeHandler(caplog.handler)
+    assert "Apply all 1 rows" in text(preview) and previewed == []
+    assert confirmed and balance(tenant.id, "a") == 10
+
+
+def test_the_preview_names_each_rows_physical_line(people, tenant, make_member):
+    """Blank lines and a quoted cell over two lines still count as the file's lines."""
+    make_member(tenant, "a")
+    response = _upload(people["support"], "user_id,points_amount,category,reason\n"
+                                          "a,10,login,ok\n"
+                                          "\n"
+                                          "a,5,login,\"two\nlines\"\n"
+                                          "\n"
+                                          "ghost,5,login,\n", htmx=True)
+    body = text(response)
+    assert response.status_code == 422
+    lines = re.findall(r"<tr( class=\"error\")?>\s*<td>(\d+)</td><td>([^<]*)</td>", body)
+    assert lines == [("", "2", "a"), ("", "4", "a"), (' class="error"', "7", "ghost")]

@@ -49,7 +49,16 @@ def _actor(label: str) -> Actor:
 @click.option("--if-empty", is_flag=True, help="Only when the database has no tenant at all.")
 def seed_demo(member_count: int, if_empty: bool) -> None:
     """Create the demo tenant with staff, levels, VIP tags, members and history."""
-    logging.getLogger("jifen.events").setLevel(logging.WARNING)  # thousands of events
+    events = logging.getLogger("jifen.events")
+    level = events.level
+    events.setLevel(logging.WARNING)  # thousands of events
+    try:
+        _seed(member_count, if_empty)
+    finally:  # the command may run inside a longer-lived process (tests)
+        events.setLevel(level)
+
+
+def _seed(member_count: int, if_empty: bool) -> None:
     if tenants.get_by_slug(DEMO_SLUG) is not None:
         click.echo(f"tenant {DEMO_SLUG!r} exists; nothing done")
         click.echo(f"demo sign-in: {OWNER_EMAIL} / {OWNER_PASSWORD}")

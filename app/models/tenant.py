@@ -30,3 +30,6 @@ class Tenant(db.Model):
     # None: earned points never expire unless the earn says so.
     default_expiry_days: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Bumped with every change of the levels or the VIP catalogue: the key of
+    # every process's cached copy of them.
+    catalogue_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from app.extensions import db
 from app.models import ApiClient, RefreshToken, Tenant, TokenFamily
-from app.services import audit, clock, crypto
+from app.services import audit, cache_invalidation, clock, crypto
 from app.services.context import Actor
 from app.services.errors import INVALID_CLIENT, INVALID_TOKEN, DomainError
 from app.services.uow import transactional
@@ -266,6 +266,7 @@ def authenticate(token: str) -> Principal:
                                           "tenant_id": tenant_id}).first()
     if row is None or row.revoked_at is not None or row.family_revoked_at is not None:
         raise _invalid_token()
+    cache_invalidation.note_version(tenant_id, row.Tenant.catalogue_version)
     return Principal(tenant_id, client_pk, row.name, frozenset(str(p) for p in perms),
                      family_id, row.rate_limit, expires_at)
 

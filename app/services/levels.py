@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from app.extensions import cache, db
 from app.models import Level, Member
 from app.services import audit, clock, tenants
+from app.services.cache_invalidation import catalogue_changed, tenant_key
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.uow import transactional
@@ -35,15 +36,16 @@ class LevelInfo:
 
 
 def _cache_key(tenant_id: int) -> str:
-    return f"levels:{tenant_id}"
+    return tenant_key(tenant_id, "levels")
 
 
 def list_levels(tenant_id: int, fresh: bool = False) -> list[LevelInfo]:
     """The tenant's levels by threshold, from the cache when it has them.
 
     `fresh` reads the database (and refreshes the cache): a write that stores a
-    level id needs it, since another worker may have changed the levels since
-    this one cached them, and each worker has its own cache without Redis."""
+    level id needs the levels as committed now, not as of this request's start.
+    The cache is keyed by the tenant's catalogue version, so a change made by
+    another process is never served from here (cache_invalidation)."""
     cached = None if fresh else cache.get(_cache_key(tenant_id))
     if cached is not None:
         return [LevelInfo(*row) for row in cached]
@@ -57,9 +59,8 @@ def list_levels(tenant_id: int, fresh: bool = False) -> list[LevelInfo]:
 
 
 def invalidate(tenant_id: int) -> None:
-    from app.services.cache_invalidation import invalidate as invalidate_key
-
-    invalidate_key(_cache_key(tenant_id))
+    """Every process's cached levels of this tenant are stale once this commits."""
+    catalogue_changed(tenant_id)
 
 
 def level_for(levels: list[LevelInfo], lifetime: int) -> LevelInfo | None:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, insert, select, tuple_, update
 
+from app import caches
 from app.extensions import db
 from app.models import Member, PointLot, PointTransaction
 from app.models.ledger import CATEGORIES, KINDS, LotAllocation
@@ -773,7 +774,7 @@ def history_rows(tenant_id: int, member_id: int, user_id: str, *, cursor: str | 
 _HISTORY_COLUMNS = (_tx.c.id, _tx.c.kind, _tx.c.amount, _tx.c.balance_after, _tx.c.category,
                     _tx.c.reason, _tx.c.expires_at, _tx.c.created_at, _tx.c.idempotency_key,
                     _tx.c.reverses_id, _tx.c.actor_type, _tx.c.actor_label)
-_history_statements: dict[tuple[Any, ...], Any] = {}
+_history_statements: dict[tuple[Any, ...], Any] = caches.register({})
 
 
 def _history_statement(kind: bool, category: bool, after: bool, extra: tuple[Any, ...]) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import Row, bindparam, func, select
 
 from app.extensions import db
 from app.models import ROLES, StaffMembership, StaffUser, Tenant
-from app.services import audit, clock, crypto
+from app.services import audit, clock, crypto, sessions
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
@@ -167,6 +167,8 @@ def deactivate(tenant_id: int, actor: Actor, staff_id: Any) -> None:
         raise ValidationFailed({"role": [_("A tenant needs at least one owner.")]})
     membership.is_active = False
     audit.record(tenant_id, actor, "staff.deactivate", "staff", staff_id, {})
+    # A cookie of theirs (captured, or a forgotten browser) must not outlive the access.
+    sessions.end_all(membership.staff_id)
 
 
 def list_staff(tenant_id: int) -> list[tuple[StaffUser, StaffMembership]]:

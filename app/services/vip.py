@@ -20,6 +20,7 @@ from app.extensions import cache, db
 from app.models import Member, MemberTag, VipTag
 from app.services import audit, clock, members
 from app.services import points as points_service
+from app.services.cache_invalidation import catalogue_changed, tenant_key
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, POINTS_DISABLED, VIP_TAG_CONFLICT, DomainError
 from app.services.uow import transactional
@@ -54,7 +55,7 @@ class TagInfo:
 # --------------------------------------------------------------------------- catalogue
 
 def _cache_key(tenant_id: int) -> str:
-    return f"vip_tags:{tenant_id}"
+    return tenant_key(tenant_id, "vip_tags")  # a change made by any process is seen at once
 
 
 def list_tags(tenant_id: int, include_inactive: bool = False) -> list[TagInfo]:
@@ -72,9 +73,7 @@ def list_tags(tenant_id: int, include_inactive: bool = False) -> list[TagInfo]:
 
 
 def invalidate(tenant_id: int) -> None:
-    from app.services.cache_invalidation import invalidate as invalidate_key
-
-    invalidate_key(_cache_key(tenant_id))
+    catalogue_changed(tenant_id)
 
 
 def get_tag(tenant_id: int, tag_id: Any) -> VipTag:

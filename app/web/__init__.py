@@ -13,6 +13,7 @@ from app.extensions import db, login_manager
 from app.models import StaffUser
 from app.services import points
 from app.web import formatting, labels, urls
+from app.web.auth import session as portal_session
 
 
 def register(app: Flask) -> None:
@@ -38,8 +39,11 @@ def register(app: Flask) -> None:
             return None
         # Not the memberships the model loads eagerly by default: a tenant page
         # asks for exactly what it needs (staff.memberships_of), other pages none.
-        return db.session.get(StaffUser, int(user_id),
+        user = db.session.get(StaffUser, int(user_id),
                               options=[lazyload(StaffUser.memberships)])
+        # Signed out, password changed, access removed, idle or too old: this
+        # cookie no longer signs anyone in.
+        return user if user is not None and portal_session.is_current(user) else None
 
     for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
                       admin_bp, audit_bp, batch_bp):

@@ -23,11 +23,13 @@ from flask_wtf import FlaskForm
 from wtforms import widgets
 from wtforms.i18n import messages_path
 
+from app import caches
+
 # Widgets whose output depends only on the field's value, choices, flags and
 # the attributes passed (hidden inputs are left out: they carry one-time keys).
 _PURE = (widgets.TextInput, widgets.NumberInput, widgets.TextArea, widgets.Select,
          widgets.CheckboxInput)
-_drawn: dict[Any, Any] = {}
+_drawn: dict[Any, Any] = caches.register({})
 MAX_KEPT = 512
 
 
@@ -80,7 +82,7 @@ def _wtforms_catalogue(locale_id: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale_id], domain="wtforms")
 
 
-_labels: dict[tuple[int, str], tuple[LazyString, Markup]] = {}
+_labels: dict[tuple[int, str], tuple[LazyString, Markup]] = caches.register({})
 
 
 def _translated_label(text: LazyString, locale_id: str) -> Markup:

@@ -2,7 +2,9 @@
 codes) stay as they are; only what a person reads is translated."""
 from __future__ import annotations
 
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import force_locale, get_locale, lazy_gettext as _l
+
+from app import caches
 
 KINDS = {
     "earn": _l("Earn"), "spend": _l("Spend"), "adjust": _l("Adjustment"),
@@ -40,17 +42,18 @@ ACTOR_TYPES = {
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 
-_translated: dict[tuple[int, str], dict[str, str]] = {}
+_translated: dict[tuple[int, str], dict[str, str]] = caches.register({})
 
 
 def translated(table: dict, locale_id: str | None = None) -> dict[str, str]:
-    """One of the tables above in the current locale (or `locale_id`, the current
-    one already looked up), translated once per locale (a page draws the category
-    names in four forms: 40 lookups of lazy strings)."""
+    """One of the tables above in `locale_id` (by default the request's locale),
+    translated once per locale (a page draws the category names in four forms:
+    40 lookups of lazy strings)."""
     key = (id(table), locale_id or str(get_locale()))
     names = _translated.get(key)
     if names is None:
-        names = _translated[key] = {value: str(text) for value, text in table.items()}
+        with force_locale(key[1]):  # the locale of the key, not whichever asks first
+            names = _translated[key] = {value: str(text) for value, text in table.items()}
     return names
 
 

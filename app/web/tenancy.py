@@ -17,7 +17,7 @@ from flask import abort, g
 from flask_login import current_user, login_required
 from sqlalchemy import Row
 
-from app.services import permissions, staff
+from app.services import cache_invalidation, permissions, staff
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ def load(slug: str) -> TenantContext:
     if found is None:  # no such tenant, or no active role in it: the same 404
         abort(404)
     tenant, role = found
+    cache_invalidation.note_version(tenant.id, tenant.catalogue_version)
     return TenantContext(tenant, role, permissions.for_role(role))
 
 

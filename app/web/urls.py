@@ -10,12 +10,14 @@ from typing import Any
 
 from flask import url_for
 
+from app import caches
+
 # Ids the shortcut must write exactly as url_for does (a converter that pads
 # or writes another base fails one of them).
 _SAMPLES = (0, 7, 1234567)
 # Whether the shortcut held for the samples, by endpoint, key and the names of
 # the other values (which, with the endpoint, pick the rule that builds the URL).
-_checked: dict[tuple[str, str, frozenset[str]], bool] = {}
+_checked: dict[tuple[str, str, frozenset[str]], bool] = caches.register({})
 
 
 def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:

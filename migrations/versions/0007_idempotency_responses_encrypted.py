@@ -11,7 +11,7 @@ deploy are replayed as they are; `flask keys rotate` encrypts them, and the
 24-hour purge removes them.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 16:30:00
 
 """
@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

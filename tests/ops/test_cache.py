@@ -11,7 +11,7 @@ import redis as redis_lib
 from app import config as app_config
 from app.extensions import cache
 from app.ops.cache import ResilientRedisCache
-from app.services import levels, members, points, uow, vip
+from app.services import cache_invalidation, levels, members, points, uow, vip
 
 pytestmark = pytest.mark.redis
 
@@ -38,6 +38,11 @@ def keys(client, prefix: str) -> set[str]:
     return {k.decode()[len(prefix):] for k in client.scan_iter(match=prefix + "*")}
 
 
+def current_key(name: str, tenant_id: int) -> str:
+    """The key of the tenant's catalogue version now (cache_invalidation.tenant_key)."""
+    return f"{name}:{tenant_id}:v{cache_invalidation.catalogue_version(tenant_id)}"
+
+
 def test_it_uses_the_resilient_redis_cache(cached):
     application, _, _ = cached
     assert isinstance(application.extensions["cache"][cache], ResilientRedisCache)
@@ -47,9 +52,9 @@ def test_levels_are_cached_and_invalidated_on_change(cached, tenant, actor):
     _, client, prefix = cached
     levels.create(tenant.id, actor, level_name="Silver", min_points=100)
     assert [lv.level_name for lv in levels.list_levels(tenant.id)] == ["Silver"]
-    assert f"levels:{tenant.id}" in keys(client, prefix)
+    assert current_key("levels", tenant.id) in keys(client, prefix)
     gold = levels.create(tenant.id, actor, level_name="Gold", min_points=1000)
-    assert f"levels:{tenant.id}" not in keys(client, prefix)
+    assert current_key("levels", tenant.id) not in keys(client, prefix)  # a new version
     assert [lv.level_name for lv in levels.list_levels(tenant.id)] == ["Silver", "Gold"]
     levels.update_level(tenant.id, actor, gold.id, level_name="Platinum", min_points=2000)
     assert [lv.level_name for lv in levels.list_levels(tenant.id)] == ["Silver", "Platinum"]
@@ -62,7 +67,7 @@ def test_the_vip_catalogue_is_cached_and_invalidated_on_change(cached, tenant, a
     vip.create_tag(tenant.id, actor, tag_name="Silver VIP", tag_type="vip", rank=1,
                    duration_days=30)
     assert [t.tag_name for t in vip.list_tags(tenant.id)] == ["Silver VIP"]
-    assert f"vip_tags:{tenant.id}" in keys(client, prefix)
+    assert current_key("vip_tags", tenant.id) in keys(client, prefix)
     gold = vip.create_tag(tenant.id, actor, tag_name="Gold VIP", tag_type="vip", rank=2,
                           duration_days=30)
     assert [t.tag_name for t in vip.list_tags(tenant.id)] == ["Silver VIP", "Gold VIP"]
@@ -82,7 +87,7 @@ def test_a_balance_is_never_cached(cached, tenant, make_member, actor):
     assert profile.level.level_name == "Silver"
     points.spend(tenant.id, actor, user_id="alice", points_amount=100, category="payment")
     assert members.get_profile(tenant.id, "alice").total_points == 10
-    assert keys(client, prefix) == {f"levels:{tenant.id}"}  # nothing about members
+    assert keys(client, prefix) == {current_key("levels", tenant.id)}  # nothing about members
 
 
 def test_a_reader_between_invalidation_and_commit_cannot_leave_levels_stale(cached, tenant,
@@ -106,9 +111,9 @@ def test_a_reader_between_invalidation_and_commit_cannot_leave_levels_stale(cach
 def test_redis_down_never_breaks_a_request_and_invalidations_are_redone(
         make_app, database_url, monkeypatch, private_redis, tenant, actor):
     application = redis_app(make_app, database_url, monkeypatch, private_redis.url)
-    key = application.config["CACHE_KEY_PREFIX"] + f"levels:{tenant.id}"
     with application.app_context():
         levels.create(tenant.id, actor, level_name="Silver", min_points=100)
+        key = application.config["CACHE_KEY_PREFIX"] + current_key("levels", tenant.id)
         assert len(levels.list_levels(tenant.id)) == 1
         stale = redis_lib.Redis.from_url(private_redis.url).get(key)
         assert stale is not None  # cached in Redis

@@ -1,11 +1,17 @@
-"""Integration credentials (owner only): create (the secret shown once), revoke."""
+"""Integration credentials (owner only): create (the secret shown once), revoke.
+
+Creating is POST-redirect-GET, so a reload cannot create a second client: the
+new secret waits in the session, encrypted (the session is a signed cookie,
+readable by whoever holds it), for the one page the redirect leads to, which
+takes it out. It is never in a URL, a log line or the database."""
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services import api_clients
+from app.services import api_clients, crypto
+from app.services.api_clients import IssuedClient
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE_API_CLIENTS
 from app.web.admin import bp
@@ -15,7 +21,28 @@ from app.web.render import page, refuse
 from app.web.tenancy import TenantContext, tenant_view
 
 
-def _listing(tc: TenantContext, form: ApiClientForm, status: int = 200, issued=None):
+ISSUED = "jifen_issued_client"
+
+
+def _keep_for_one_read(tc: TenantContext, issued: IssuedClient) -> None:
+    session[ISSUED] = {"tenant_id": tc.tenant.id, "client_pk": issued.client.id,
+                       "secret": crypto.encrypt(issued.client_secret)}
+
+
+def _take_issued(tc: TenantContext) -> IssuedClient | None:
+    kept = session.pop(ISSUED, None)
+    if not isinstance(kept, dict) or kept.get("tenant_id") != tc.tenant.id:
+        return None
+    secret = crypto.decrypt(kept.get("secret"))
+    try:
+        client = api_clients.get(tc.tenant.id, kept.get("client_pk"))
+    except DomainError:
+        return None
+    return IssuedClient(client, secret) if secret else None
+
+
+def _listing(tc: TenantContext, form: ApiClientForm, status: int = 200,
+             issued: IssuedClient | None = None):
     return page("admin/api_clients.html", "admin/_api_clients_table.html", status, form=form,
                 clients=api_clients.list_clients(tc.tenant.id), button=ButtonForm(),
                 issued=issued)
@@ -26,7 +53,7 @@ def _listing(tc: TenantContext, form: ApiClientForm, status: int = 200, issued=N
 def api_clients_list(tc: TenantContext):
     form = ApiClientForm()
     if not form.is_submitted():
-        return _listing(tc, form)
+        return _listing(tc, form, issued=_take_issued(tc))
     status = 422
     if form.validate():
         try:
@@ -36,8 +63,9 @@ def api_clients_list(tc: TenantContext):
         except DomainError as exc:
             status = refuse(form, exc)
         else:
-            # Shown in this response only: the service keeps nothing but a hash.
-            return _listing(tc, ApiClientForm(formdata=None), 201, issued=issued)
+            # The service keeps nothing but a hash: the page after the redirect shows it once.
+            _keep_for_one_read(tc, issued)
+            return redirect(url_for("admin.api_clients"), 303)
     return _listing(tc, form, status)
 
 

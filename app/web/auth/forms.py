@@ -11,6 +11,16 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
 
 
+class PasswordForm(FlaskForm):
+    # The lengths and the common-password check are the service's (one rule for
+    # every way a password is set); here only what a browser must send.
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm_password = PasswordField(_l("New password again"),
+                                     validators=[DataRequired(), Length(max=256)])
+
+
 class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=[(code, code) for code in SUPPORTED])
     next = HiddenField()

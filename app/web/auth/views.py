@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the language choice.
+"""Sign-in, sign-out, the password change and the language choice.
 
 Failed sign-ins are audited by the service and limited here, per account and
 per address: only failures count, so a person who types the password right is
@@ -14,10 +14,14 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import limiter
 from app.request_context import client_ip
+from app.services import sessions
 from app.services import staff as staff_service
+from app.services.errors import ValidationFailed
 from app.web.auth import bp
-from app.web.auth.forms import LanguageForm, LoginForm
+from app.web.auth import session as portal_session
+from app.web.auth.forms import LanguageForm, LoginForm, PasswordForm
 from app.web.context import actor
+from app.web.render import apply_errors
 
 
 def safe_next(target: str | None) -> str | None:
@@ -65,6 +69,7 @@ def login():
         user = staff_service.authenticate(form.email.data, form.password.data, actor())
         if user is not None:
             login_user(user)
+            portal_session.start(user)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         error = _("Wrong email or password.")
     status = 401 if error else 422 if form.errors else 200
@@ -74,9 +79,33 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Every session of the account ends, this one and any cookie copied from it.
+    sessions.end_all(current_user.id)
     logout_user()
+    portal_session.end()
     flash(_("You have signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            version = sessions.change_password(
+                current_user.id, actor(), current=form.current_password.data,
+                new=form.new_password.data, confirm=form.confirm_password.data)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            # Every other session has ended; this one carries on under the new version.
+            current_user.session_version = version
+            portal_session.start(current_user)
+            flash(_("Your password has been changed. Other sessions have been signed out."))
+            return redirect(url_for("home.index"))
+    status = 422 if form.errors else 200
+    return render_template("auth/password.html", form=form), status
 
 
 @bp.route("/language", methods=["POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
@@ -48,27 +49,38 @@ def _amount(raw: str) -> Any:
         return text
 
 
-def parse(text: str) -> list[points.EarnItem]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+@dataclass
+class CsvRows:
+    items: list[points.EarnItem]
+    lines: list[int]  # each item's first physical line in the file, counted from 1
+
+
+def parse(text: str) -> CsvRows:
+    """The file's rows; blank lines are skipped, and each row keeps the line it
+    starts on (a quoted cell may span lines), so errors point at the file itself."""
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise CsvProblem(_("The first line must name the columns %(columns)s; missing: "
                            "%(missing)s.", columns=", ".join(COLUMNS), missing=", ".join(missing)))
-    reader.fieldnames = header
-    items = []
-    for record in reader:
-        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+    rows = CsvRows([], [])
+    line = reader.line_num + 1
+    for cells in reader:
+        start, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in cells):
             continue  # blank line
-        if len(items) >= MAX_ROWS:
+        if len(rows.items) >= MAX_ROWS:
             raise CsvProblem(_("At most %(max)s rows per file.", max=MAX_ROWS))
-        items.append(points.EarnItem(
+        record = dict(zip(header, cells, strict=False))  # short rows: the service refuses
+        rows.items.append(points.EarnItem(
             user_id=(record.get("user_id") or "").strip(),
             points_amount=_amount(record.get("points_amount") or ""),
             category=(record.get("category") or "").strip(), reason=record.get("reason") or ""))
-    if not items:
+        rows.lines.append(start)
+    if not rows.items:
         raise CsvProblem(_("The file has no rows."))
-    return items
+    return rows
 
 
 def _decode(data: bytes) -> str:
@@ -85,19 +97,22 @@ def upload(tc: TenantContext):
     status = 200
     result = None
     text = ""
+    lines: list[int] = []
     if form.is_submitted():
         status = 422
         if form.validate():
             try:
                 text = _decode(form.file.data.read())
-                result = batch.preview(tc.tenant.id, actor(), parse(text))
+                rows = parse(text)
+                lines = rows.lines
+                result = batch.preview(tc.tenant.id, actor(), rows.items)
             except CsvProblem as exc:
                 form.file.errors = [str(exc)]
             else:
                 status = 200 if result.ok else 422
     confirm = ConfirmForm(formdata=None, csv_text=text) if result and result.ok else None
     return page("batch/upload.html", "batch/_preview.html", status, form=form, result=result,
-                confirm=confirm)
+                confirm=confirm, lines=lines)
 
 
 @bp.route("/t/<slug>/batch-earn/confirm", methods=["POST"])
@@ -107,7 +122,8 @@ def confirm(tc: TenantContext):
     error = None
     if form.validate_on_submit():
         try:
-            items = parse(form.csv_text.data or "")
+            rows = parse(form.csv_text.data or "")
+            items = rows.items
             body, _replayed = once(tc.tenant.id, form.idempotency_key.data, form, lambda: {
                 "transactions": len(points.batch_earn(tc.tenant.id, actor(), items)),
                 "points": sum(i.points_amount for i in items)})
@@ -119,7 +135,7 @@ def confirm(tc: TenantContext):
             result = batch.preview(tc.tenant.id, actor(), items)
             return page("batch/upload.html", "batch/_preview.html", 422,
                         form=UploadForm(formdata=None), result=result, confirm=None,
-                        error=exc.text())
+                        error=exc.text(), lines=rows.lines)
         else:
             flash(_("%(n)s rows applied: %(points)s points given.", n=body["transactions"],
                     points=body["points"]))

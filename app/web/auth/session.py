@@ -1,0 +1,48 @@
+"""What a portal session carries besides Flask-Login's user id, and when it ends.
+
+A session is valid while the account's `session_version` is the one copied at
+sign-in (signing out, a password change or a removed access bump it), it has
+been used within SESSION_IDLE_MINUTES, and it began within SESSION_MAX_HOURS.
+Times come from the service clock, so tests can move them."""
+from __future__ import annotations
+
+from flask import current_app, session
+
+from app.models import StaffUser
+from app.services import clock
+
+VERSION = "jifen_sv"
+SINCE = "jifen_since"
+SEEN = "jifen_seen"
+# `seen` is rewritten at most this often: each rewrite is a new cookie.
+SEEN_RESOLUTION_SECONDS = 60
+
+
+def start(user: StaffUser) -> None:
+    """Call right after login_user (and again after this session's own password
+    change, to carry on under the new version)."""
+    now = int(clock.now().timestamp())
+    session[VERSION] = user.session_version
+    session[SINCE] = now
+    session[SEEN] = now
+
+
+def end() -> None:
+    for key in (VERSION, SINCE, SEEN):
+        session.pop(key, None)
+
+
+def is_current(user: StaffUser) -> bool:
+    """Whether the request's session still belongs to `user`; marks it used."""
+    version, since, seen = session.get(VERSION), session.get(SINCE), session.get(SEEN)
+    if version != user.session_version or not isinstance(since, int) \
+            or not isinstance(seen, int):
+        return False
+    now = int(clock.now().timestamp())
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    lifetime = current_app.config["SESSION_MAX_HOURS"] * 3600
+    if now - seen > idle or now - since > lifetime:
+        return False
+    if now - seen >= SEEN_RESOLUTION_SECONDS:
+        session[SEEN] = now
+    return True
