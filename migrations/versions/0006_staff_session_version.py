@@ -34,7 +34,7 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('tenants', schema=None) as batch_op:
-        batch_op.drop_column('catalogue_version')
-    with op.batch_alter_table('staff_users', schema=None) as batch_op:
-        batch_op.drop_column('session_version')
+    # Plain DROP COLUMN (SQLite 3.35+), not a batch table copy: recreating
+    # `tenants` would trip the foreign keys every other table holds to it.
+    op.drop_column('tenants', 'catalogue_version')
+    op.drop_column('staff_users', 'session_version')
