@@ -13,8 +13,8 @@ from app.services.permissions import POINT_PERMISSIONS
 from app.web import labels
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(r, labels.label(labels.ROLES, r)) for r in ROLES]
+def role_choices() -> dict[str, str]:
+    return {r: labels.label(labels.ROLES, r) for r in ROLES}
 
 
 class SettingsForm(FlaskForm):
@@ -42,8 +42,8 @@ class RoleForm(FlaskForm):
 class ApiClientForm(FlaskForm):
     name = StringField(_l("Name"))
     permissions = SelectMultipleField(
-        _l("Permissions"), choices=lambda: [(p, labels.label(labels.PERMISSIONS, p))
-                                            for p in POINT_PERMISSIONS],
+        _l("Permissions"), choices=lambda: {p: labels.label(labels.PERMISSIONS, p)
+                                            for p in POINT_PERMISSIONS},
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     rate_limit = StringField(_l("Rate limit (optional)"), validators=[Optional()],
                              description=_l("e.g. 20000/hour; empty: the default limit."))

@@ -12,5 +12,5 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[(code, code) for code in SUPPORTED])
+    locale = SelectField(_l("Language"), choices={code: code for code in SUPPORTED})
     next = HiddenField()

@@ -11,15 +11,15 @@ from app.web.fields import PortalForm
 from app.web.render import new_key
 
 
-def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
+def category_choices(blank: str | None = None) -> dict[str, str]:
     names = labels.translated(labels.CATEGORIES)
-    choices = [(c, names.get(c, c)) for c in CATEGORIES]
-    return ([("", blank)] if blank is not None else []) + choices
+    choices = {"": blank} if blank is not None else {}
+    return choices | {c: names.get(c, c) for c in CATEGORIES}
 
 
-def kind_choices(blank: str) -> list[tuple[str, str]]:
+def kind_choices(blank: str) -> dict[str, str]:
     names = labels.translated(labels.KINDS)
-    return [("", blank)] + [(k, names.get(k, k)) for k in KINDS]
+    return {"": blank} | {k: names.get(k, k) for k in KINDS}
 
 
 class KeyedForm(PortalForm):

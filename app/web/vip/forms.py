@@ -21,9 +21,9 @@ class GrantForm(KeyedForm):
 def grant_form(tc: TenantContext, bound: bool = False) -> GrantForm:
     """The grant form with the tenant's active tags; `bound` reads the request."""
     form = GrantForm() if bound else GrantForm(formdata=None)
-    form.tag_id.choices = [(t.id, f"{t.tag_name} · {t.tag_type} · {t.duration_days}d")
-                           for t in vip.list_tags(tc.tenant.id)]
-    form.resolution.choices = list(labels.translated(labels.RESOLUTIONS).items())
+    form.tag_id.choices = {t.id: f"{t.tag_name} · {t.tag_type} · {t.duration_days}d"
+                           for t in vip.list_tags(tc.tenant.id)}
+    form.resolution.choices = dict(labels.translated(labels.RESOLUTIONS))
     return form
 
 class TagForm(FlaskForm):
