@@ -7,8 +7,8 @@ history filter), and WTForms' Select widget re-inspects its option renderer's
 signature and quotes every option on each call. The HTML is kept under what
 the widget reads (name, attributes, validation flags, and each option's value,
 label and selection as it will write them); a field with input or errors is
-always drawn afresh. The fields' labels and WTForms' own messages are
-translated once per language (KeptMessages).
+always drawn afresh. WTForms' own messages are read once per language
+(KeptMessages).
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from typing import Any
 from babel import support
 from flask import current_app, request
 from flask_babel import get_locale
-from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import widgets
@@ -108,45 +107,15 @@ def _wtforms_catalogue(locale_id: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale_id], domain="wtforms")
 
 
-_labels: dict[tuple[int, str], tuple[LazyString, Markup]] = {}
-
-
-def _translated_label(text: LazyString, locale_id: str) -> Markup:
-    """A field's lazy label in the current locale (`locale_id`), translated once
-    per language. Kept with the lazy string itself, so its id stays its own. As
-    markup, as the lazy string was (Flask-Babel's `__html__`: the catalogue's text
-    is not escaped)."""
-    key = (id(text), locale_id)
-    kept = _labels.get(key)
-    if kept is None or kept[0] is not text:
-        if len(_labels) >= MAX_KEPT:
-            _labels.clear()
-        kept = _labels[key] = (text, Markup(str(text)))
-    return kept[1]
-
-
 class KeptMessages:
-    """A form Meta mixin: the request's language looked up once per form (each
-    look-up is several of Flask's context lookups), WTForms' own messages from
-    its catalogue read once per language (Flask-WTF reads and parses the file
-    again for every request that builds a form), and the fields' lazy labels,
-    translated anew on every draw, translated once per language."""
-
-    locale_id: str | None = None
+    """A form Meta mixin: WTForms' own messages from its catalogue read once per
+    language (Flask-WTF reads and parses the file again for every request that
+    builds a form)."""
 
     def get_translations(self, form: Any) -> Any:
-        if not request:
+        if not request or not current_app.config.get("WTF_I18N_ENABLED", True):
             return super().get_translations(form)  # type: ignore[misc]
-        self.locale_id = str(get_locale())
-        if not current_app.config.get("WTF_I18N_ENABLED", True):
-            return super().get_translations(form)  # type: ignore[misc]
-        return _wtforms_catalogue(self.locale_id)
-
-    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-        field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
-        if self.locale_id is not None and isinstance(field.label.text, LazyString):
-            field.label.text = _translated_label(field.label.text, self.locale_id)
-        return field
+        return _wtforms_catalogue(str(get_locale()))
 
 
 class PortalForm(FlaskForm):
