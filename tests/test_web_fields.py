@@ -3,6 +3,7 @@ showing one person's input or errors, or another language, in another's form."""
 from __future__ import annotations
 
 import pytest
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from werkzeug.datastructures import MultiDict
 from wtforms import IntegerField, SelectField
@@ -65,6 +66,24 @@ def test_whatever_the_select_writes_from_is_part_of_what_is_kept(app, change):
         drawn, own = draw(**change)
     assert drawn == own != first
     assert len(fields._drawn) == 2
+
+
+def test_a_lazy_label_is_kept_as_the_text_it_reads_in_each_language(app):
+    """Flask-Babel's lazy strings are written unescaped (their __html__), a str
+    escaped: the same text in both is two drawings. A lazy label reads anew in
+    each request's language."""
+    fields._drawn.clear()
+    drawn = []
+    for accept, choices in [("en", {1: "<i>Points</i>"}), ("en", [SelectChoice(1, _l("Points"))]),
+                            ("zh-CN", [SelectChoice(1, _l("Points"))]),
+                            ("en", [SelectChoice(1, _l("<i>Points</i>"))])]:
+        with app.test_request_context("/", headers={"Accept-Language": accept}):
+            refresh()
+            form = _TagForm(formdata=None)
+            form.tag.choices = choices
+            assert str(form.tag()) == _wtforms_own(form.tag)
+            drawn.append(str(form.tag()))
+    assert len(set(drawn)) == 4 and "积分" in drawn[2]
 
 
 def test_the_least_recently_used_drawing_goes_first(app, monkeypatch):

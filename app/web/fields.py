@@ -76,8 +76,9 @@ def _select_key(field: Any, render_kw: dict[str, Any]) -> tuple | None:
     flags = tuple((name, getattr(field.flags, name)) for name in dir(field.flags)
                   if name in widget.validation_attrs)
     # Values and labels with their types: 1, True and "1", or a str and the
-    # Markup of the same text, are equal as keys but are not written alike.
-    options = tuple((type(c.value), c.value, type(c.label), c.label, c.selected,
+    # Markup of the same text, are equal as keys but are not written alike. A
+    # lazy label is kept as the text it reads now, not as the lazy string.
+    options = tuple((type(c.value), c.value, type(c.label), str(c.label), c.selected,
                      tuple(sorted(c.render_kw.items())) if c.render_kw else ())
                     for c in field.iter_choices())
     key = (widget.multiple, field.name, field.id, tuple(sorted(attrs.items())), flags, options)
