@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, request, request_started, request_tearing_down
+
+from app.services import cache_invalidation
 
 _SANE = re.compile(r"^[A-Za-z0-9\-_.:]{1,128}$")
 
@@ -24,7 +26,20 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+def _begin_scope(sender: Flask, **_: object) -> None:
+    cache_invalidation.begin_request_scope()
+
+
+def _end_scope(sender: Flask, **_: object) -> None:
+    cache_invalidation.end_request_scope()
+
+
 def register(app: Flask) -> None:
+    # Signals, not before_request: they bracket every hook of the request,
+    # the rate limiter's (which may load the API principal) included.
+    request_started.connect(_begin_scope, app)
+    request_tearing_down.connect(_end_scope, app)
+
     @app.before_request
     def _assign_request_id() -> None:
         # `g` outlives a request when an app context was already pushed (tests,

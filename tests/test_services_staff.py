@@ -119,3 +119,15 @@ def test_role_permissions_follow_the_seed():
     with pytest.raises(Exception) as info:
         permissions.require(permissions.for_role("viewer"), "can_earn_points")
     assert info.value.details["missing_permissions"] == ["can_earn_points"]
+
+
+def test_a_session_loads_its_user_without_the_memberships(tenant, make_staff):
+    from sqlalchemy import inspect
+
+    user = make_staff(tenant, "support")
+    db.session.expunge_all()
+    loaded = staff.load_signed_in(str(user.id))
+    assert loaded.id == user.id
+    assert "memberships" in inspect(loaded).unloaded
+    assert staff.load_signed_in("abc") is None and staff.load_signed_in("") is None
+    assert staff.load_signed_in(str(user.id + 1000)) is None

@@ -1,20 +1,27 @@
-"""Untouched fields are drawn once (app/web/fields.py): never at the cost of
+"""Untouched selects are drawn once (app/web/fields.py): never at the cost of
 showing one person's input or errors, or another language, in another's form."""
 from __future__ import annotations
 
+import pytest
+from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from werkzeug.datastructures import MultiDict
+from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 
+from app.services import levels, vip
 from app.web import fields
+from app.web.fields import PortalForm
 from app.web.members.forms import EarnForm, HistoryFilterForm
+from tests.conftest import SYSTEM
 
 
 def _wtforms_own(field, **attrs) -> str:
     return str(DefaultMeta().render_field(field, attrs))
 
 
-def test_an_untouched_field_draws_what_wtforms_draws(app):
+def test_an_untouched_select_draws_what_wtforms_draws(app):
     fields._drawn.clear()
     with app.test_request_context("/"):
         for _ in range(2):  # drawn, then reused
@@ -23,7 +30,78 @@ def test_an_untouched_field_draws_what_wtforms_draws(app):
                 _wtforms_own(form.category, id="earn-category")
             assert str(form.points_amount(id="x", required=True)) == \
                 _wtforms_own(form.points_amount, id="x", required=True)
-    assert fields._drawn
+            assert str(form.reason(id="r", rows=2)) == _wtforms_own(form.reason, id="r", rows=2)
+    assert len(fields._drawn) == 1  # the category; inputs and text areas are WTForms' each time
+
+
+class _TagForm(PortalForm):
+    class Meta:
+        csrf = False
+
+    tag = SelectField(choices=[])
+    amount = IntegerField()
+
+
+@pytest.mark.parametrize("change", [
+    {"choices": {1: "Gold"}}, {"choices": {2: "Silver"}}, {"choices": {True: "Silver"}},
+    {"choices": [SelectChoice(1, "Silver", render_kw={"disabled": True})]},
+    {"choices": {1: "<b>Silver</b>"}}, {"data": "1"}, {"render_kw": {"class": "wide"}},
+    {"flags": "required"}, {"attrs": {"data_x": "1"}}, {"name": "other"},
+])
+def test_whatever_the_select_writes_from_is_part_of_what_is_kept(app, change):
+    """A renamed tag, a chosen value, the field's own attributes, a validation
+    flag, the attributes of the call: each draws anew (and as WTForms does)."""
+    fields._drawn.clear()
+
+    def draw(choices=None, data=None, render_kw=None, flags=None, attrs=None, name=None):
+        form = _TagForm(formdata=None, prefix=name or "")
+        form.tag.choices = choices if choices is not None else {1: "Silver"}
+        form.tag.data, form.tag.render_kw = data, render_kw
+        if flags:
+            setattr(form.tag.flags, flags, True)
+        return str(form.tag(**(attrs or {}))), _wtforms_own(form.tag, **(attrs or {}))
+
+    with app.test_request_context("/"):
+        first, _own = draw()
+        drawn, own = draw(**change)
+    assert drawn == own != first
+    assert len(fields._drawn) == 2
+
+
+def test_a_lazy_label_is_kept_as_the_text_it_reads_in_each_language(app):
+    """Flask-Babel's lazy strings are written unescaped (their __html__), a str
+    escaped: the same text in both is two drawings. A lazy label reads anew in
+    each request's language."""
+    fields._drawn.clear()
+    drawn = []
+    for accept, choices in [("en", {1: "<i>Points</i>"}), ("en", [SelectChoice(1, _l("Points"))]),
+                            ("zh-CN", [SelectChoice(1, _l("Points"))]),
+                            ("en", [SelectChoice(1, _l("<i>Points</i>"))])]:
+        with app.test_request_context("/", headers={"Accept-Language": accept}):
+            refresh()
+            form = _TagForm(formdata=None)
+            form.tag.choices = choices
+            assert str(form.tag()) == _wtforms_own(form.tag)
+            drawn.append(str(form.tag()))
+    assert len(set(drawn)) == 4 and "积分" in drawn[2]
+
+
+def test_the_least_recently_used_drawing_goes_first(app, monkeypatch):
+    """Full, the store drops its oldest drawing, not everything it holds."""
+    monkeypatch.setattr(fields, "_drawn", fields._Kept(2))
+
+    def draw(label: str) -> str:
+        form = _TagForm(formdata=None)
+        form.tag.choices = {1: label}
+        return form.tag()
+
+    with app.test_request_context("/"):
+        gold, silver = draw("Gold"), draw("Silver")
+        assert draw("Gold") is gold  # kept, and now the most recently used
+        draw("Bronze")
+        assert len(fields._drawn) == 2
+        assert draw("Gold") is gold
+        assert draw("Silver") is not silver  # the one that went
 
 
 def test_input_and_errors_are_never_reused(app):
@@ -82,15 +160,41 @@ def test_wtforms_messages_follow_each_requests_language_and_are_read_once(app, m
     assert reads == [["zh_Hans_CN"], ["en"]]
 
 
-def test_field_labels_are_translated_once_per_language(app):
-    """Labels are lazy strings in the form classes; a form carries them translated
-    into its request's language, whichever language came first."""
-    fields._labels.clear()
+def test_field_labels_follow_each_requests_language(app):
+    """Labels are lazy strings in the form classes: each request reads them in
+    its own language, whichever language came first."""
     for accept, points, category in [("zh-CN", "积分", "类别"), ("en", "Points", "Category"),
                                       ("zh-CN", "积分", "类别")]:
         with app.test_request_context("/", headers={"Accept-Language": accept}):
             refresh()
             form = EarnForm(formdata=None)
-            assert (form.points_amount.label.text, form.category.label.text) == (points, category)
-            assert form.points_amount.label.text is EarnForm(formdata=None).points_amount.label.text
-    assert len(fields._labels) == 2 * 3  # points, category, reason in two languages
+            assert (str(form.points_amount.label.text), str(form.category.label.text)) == \
+                (points, category)
+            assert f'>{points}</label>' in str(form.points_amount.label())
+
+
+def test_every_portal_select_gives_its_choices_as_wtforms_keeps_supporting(
+        people, tenant, make_member, monkeypatch):
+    """WTForms 3.3 deprecates (value, label) tuples as choices, to be removed in
+    3.4; the portal's selects give a {value: label} dict. Choices given through a
+    callable or set after the form is built escape WTForms' own warning, so the
+    pages are drawn with tuples refused outright."""
+    original = SelectChoice.from_input.__func__
+
+    def no_tuples(cls, choice, optgroup=None):
+        assert not isinstance(choice, tuple), f"tuple choice {choice!r}"
+        return original(cls, choice, optgroup)
+
+    monkeypatch.setattr(SelectChoice, "from_input", classmethod(no_tuples))
+    levels.create(tenant.id, SYSTEM, level_name="Gold", min_points=100, benefits="")
+    vip.create_tag(tenant.id, SYSTEM, tag_name="Silver", tag_type="vip", rank=1,
+                   duration_days=30)
+    make_member(tenant, "carol")
+    owner = people["owner"]
+    for url in ("/t/acme/members/", "/t/acme/members/carol/", "/t/acme/staff/",
+                "/t/acme/api-clients/", "/t/acme/audit/"):
+        assert owner.get(url).status_code == 200, url
+    assert owner.post("/language", {"locale": "zh_Hans_CN"}).status_code in (302, 303)
+    assert owner.post("/t/acme/staff/", {"email": "new@acme.test", "role": "viewer",
+                                         "password": "another horse battery"}
+                      ).status_code in (302, 303)

@@ -3,16 +3,18 @@ Babel writes: every date, number and label a page shows goes through them."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel import Locale, dates
+from babel import dates
 
 from app.web import formatting
 
 LOCALES = ("en", "zh_Hans_CN")
-ZONES = (UTC, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"))
+# Flask-Babel hands out pytz zones (babel.dates.get_timezone) while pytz is installed.
+ZONES = (UTC, ZoneInfo("Asia/Shanghai"), ZoneInfo("America/New_York"),
+         dates.get_timezone("America/New_York"), dates.get_timezone("Europe/Paris"))
 
 
 def _moments(n: int) -> list[datetime]:
@@ -25,61 +27,39 @@ def _moments(n: int) -> list[datetime]:
 @pytest.mark.parametrize("style", formatting._STYLES)
 @pytest.mark.parametrize("zone", ZONES, ids=str)
 def test_dates_and_times_are_what_babel_writes(locale_id, style, zone):
-    written = formatting._datetime_format(locale_id, style, zone)
-    assert written is not None
-    for moment in _moments(300) + [datetime(2026, 1, 1, 0, 0), datetime(2026, 1, 1, 12, 0)]:
-        assert written(moment) == dates.format_datetime(
-            moment.replace(tzinfo=moment.tzinfo or UTC), style, tzinfo=zone, locale=locale_id)
+    for moment in _moments(300) + [datetime(2026, 1, 1, 0, 0), datetime(2026, 1, 1, 12, 0),
+                                   datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+                                   datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]:
+        assert formatting.datetime_text(moment, locale_id, style, zone) == \
+            dates.format_datetime(moment, style, tzinfo=zone, locale=locale_id)
 
 
 @pytest.mark.parametrize("locale_id", LOCALES)
 @pytest.mark.parametrize("style", formatting._STYLES)
-def test_days_are_what_babel_writes(locale_id, style):
-    written = formatting._date_format(locale_id, style)
-    assert written is not None
+def test_days_are_what_babel_writes(app, locale_id, style):
+    from jinja2.runtime import new_context
+
+    context = new_context(app.jinja_env, "t", {}, {"_locale_id": locale_id})
     for moment in _moments(300):
-        assert written(moment.date()) == dates.format_date(moment.date(), style,
-                                                           locale=locale_id)
+        assert formatting.day(context, moment.date(), style) == \
+            dates.format_date(moment.date(), style, locale=locale_id)
 
 
-@pytest.mark.parametrize("locale_id", LOCALES)
-@pytest.mark.parametrize("style", ["short", "medium"])
-def test_the_portals_date_styles_are_compiled_not_left_to_babel(locale_id, style):
-    """Short and medium dates (every history row, a member's start) are written
-    from the moment's own fields; only patterns with fields such as a time zone's
-    name are left to Babel."""
-    locale = Locale.parse(locale_id)
-    for pattern in (dates.get_time_format(style, locale=locale),
-                    dates.get_date_format(style, locale=locale)):
-        assert formatting._compile(dates.parse_pattern(pattern).format, locale) is not None
-    assert formatting._compile(dates.parse_pattern(dates.get_date_format(
-        style, locale=locale)).format, locale, days=True) is not None
-    assert formatting._compile("%(h)s:%(mm)s %(zzzz)s", locale) is None
+@pytest.mark.parametrize("accept", ["en", "zh-CN"])
+@pytest.mark.parametrize("style", [*formatting._STYLES, "yyyy-MM-dd HH:mm"])
+def test_the_dt_filter_writes_what_flask_babel_writes(app, accept, style):
+    """A page's `|dt` (in the locale and time zone the portal's context gives
+    the page, or asked of Flask-Babel without it) writes what Flask-Babel's helper does."""
+    from flask import render_template_string
+    from flask_babel import format_datetime, refresh
 
-
-def test_a_compiled_pattern_writes_each_field_as_babel_does():
-    locale = Locale.parse("en")
-    pattern = "%(yyyy)s %(yy)s %(y)s|%(M)s %(MM)s %(MMM)s %(MMMM)s|%(d)s %(dd)s|" \
-              "%(h)s %(hh)s %(H)s %(HH)s|%(m)s %(mm)s|%(s)s %(ss)s|%(a)s|100%%"
-    written = formatting._compile(pattern, locale)
-    for moment in _moments(200) + [datetime(2005, 3, 7, 0, 5, 9), datetime(2005, 3, 7, 12, 5)]:
-        assert written(moment) == pattern % dates.DateTimeFormat(moment, locale)
-
-
-def test_a_day_before_year_ten_keeps_babels_two_digit_year():
-    locale = Locale.parse("en")
-    assert formatting._compile("%(yy)s", locale, days=True)(date(2009, 1, 1)) == "09"
-    assert formatting._compile("%(yy)s", locale, days=True)(date(5, 1, 1)) == "05"
-    assert formatting._compile("%(yy)s %(yyyy)s", locale)(datetime(5, 1, 1)) == "05 0005"
-
-
-def test_braces_and_percent_signs_in_a_pattern_are_text():
-    written = formatting._compile("{%(d)s} 100%% {0}", Locale.parse("en"), days=True)
-    assert written(date(2026, 3, 4)) == "{4} 100% {0}"
-
-
-def test_a_day_pattern_with_a_time_field_is_left_to_babel():
-    assert formatting._compile("%(d)s %(HH)s", Locale.parse("en"), days=True) is None
+    with app.test_request_context("/", headers={"Accept-Language": accept}):
+        refresh()
+        bare = app.jinja_env.from_string("{{ v|dt(style) }}")
+        for moment in _moments(50) + [datetime(2026, 1, 1, 12, 0)]:
+            wanted = format_datetime(moment, style)
+            assert render_template_string("{{ v|dt(style) }}", v=moment, style=style) == wanted
+            assert bare.render(v=moment, style=style) == wanted
 
 
 @pytest.mark.parametrize("autoescape", [True, False])

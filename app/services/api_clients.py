@@ -18,6 +18,7 @@ from app.services.permissions import parse_permissions
 from app.services.uow import transactional
 from app.services.validation import FieldErrors, check_text, is_row_id
 
+NAME_MAX = 100
 RATE_LIMIT_RE = re.compile(r"^\d{1,9}\s*/\s*(second|minute|hour|day)$")
 
 
@@ -31,7 +32,7 @@ class IssuedClient:
 def create(tenant_id: int, actor: Actor, *, name: Any, permissions: Any,
            rate_limit: Any = None, created_by_staff_id: int | None = None) -> IssuedClient:
     errors = FieldErrors()
-    name = check_text(errors, "name", name, 100, required=True)
+    name = check_text(errors, "name", name, NAME_MAX, required=True)
     try:
         perms = parse_permissions(permissions or "")
     except ValueError as exc:

@@ -15,7 +15,8 @@ is seen by every process at once, and an older copy is simply never asked for.
 The version is read before the rows it keys, so a copy is never older than its key."""
 from __future__ import annotations
 
-from flask import g, has_request_context
+from contextvars import ContextVar
+
 from sqlalchemy import select, update
 
 from app.extensions import cache, db
@@ -29,15 +30,23 @@ def invalidate(key: str) -> None:
         on_commit(lambda: cache.delete(key))
 
 
+# The versions this request has read. Only a request's (the web layer opens and
+# closes the scope around each request): a long-lived app context (a CLI
+# command, a test) must not keep a version another process has since bumped.
+_request_versions: ContextVar[dict[int, int] | None] = ContextVar("catalogue_versions",
+                                                                  default=None)
+
+
+def begin_request_scope() -> None:
+    _request_versions.set({})
+
+
+def end_request_scope() -> None:
+    _request_versions.set(None)
+
+
 def _versions() -> dict[int, int] | None:
-    """The versions this request has read. Only a request's: a long-lived app
-    context (a CLI command, a test) must not keep a version another process has
-    since bumped."""
-    if not has_request_context():
-        return None
-    if "catalogue_versions" not in g:
-        g.catalogue_versions = {}
-    return g.catalogue_versions
+    return _request_versions.get()
 
 
 def note_version(tenant_id: int, version: int) -> None:

@@ -19,6 +19,8 @@ from app.services.uow import transactional
 from app.services.validation import FieldErrors, check_positive_int, check_text, is_row_id
 
 MAX_MIN_POINTS = 10**15
+LEVEL_NAME_MAX = 100
+BENEFITS_MAX = 2000
 _levels = Level.__table__
 _members = Member.__table__
 
@@ -116,9 +118,9 @@ def get(tenant_id: int, level_id: Any) -> Level:
 def _validate(tenant_id: int, level_name: Any, min_points: Any, benefits: Any,
               exclude_id: int | None = None) -> tuple[str, int, str]:
     errors = FieldErrors()
-    name = check_text(errors, "level_name", level_name, 100, required=True)
+    name = check_text(errors, "level_name", level_name, LEVEL_NAME_MAX, required=True)
     threshold = check_positive_int(errors, "min_points", min_points, MAX_MIN_POINTS, minimum=0)
-    benefits = check_text(errors, "benefits", benefits, 2000) or ""
+    benefits = check_text(errors, "benefits", benefits, BENEFITS_MAX) or ""
     if not errors:
         for other in list_levels_uncached(tenant_id):
             if other.id == exclude_id:

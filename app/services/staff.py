@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.models import ROLES, StaffMembership, StaffUser, Tenant
@@ -212,3 +213,12 @@ def set_locale(staff_id: int, locale: str | None) -> None:
     user = db.session.get(StaffUser, staff_id)
     if user is not None:
         user.locale = locale
+
+
+def load_signed_in(staff_id: str) -> StaffUser | None:
+    """The user a session names (Flask-Login's user loader), without the
+    memberships the model loads eagerly by default: a tenant page asks for
+    exactly what it needs (roles_of, role_in), other pages none."""
+    if not staff_id.isdigit():
+        return None
+    return db.session.get(StaffUser, int(staff_id), options=[lazyload(StaffUser.memberships)])

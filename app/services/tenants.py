@@ -18,6 +18,7 @@ from app.services.validation import FieldErrors, check_positive_int, check_text
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_POINTS_CEILING = 1_000_000_000
 MAX_EXPIRY_DAYS = 36500
+NAME_MAX = 200
 
 
 def get(tenant_id: int) -> Tenant:
@@ -77,7 +78,7 @@ def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 1
     errors = FieldErrors()
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         errors.add("slug", _("Use 1-63 lower-case letters, digits and hyphens."))
-    name = check_text(errors, "name", name, 200, required=True)
+    name = check_text(errors, "name", name, NAME_MAX, required=True)
     check_positive_int(errors, "max_points_per_operation", max_points_per_operation,
                        MAX_POINTS_CEILING)
     check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,
@@ -99,7 +100,7 @@ def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_o
                     default_expiry_days: Any) -> Tenant:
     tenant = get(tenant_id)
     errors = FieldErrors()
-    name = check_text(errors, "name", name, 200, required=True)
+    name = check_text(errors, "name", name, NAME_MAX, required=True)
     check_positive_int(errors, "max_points_per_operation", max_points_per_operation,
                        MAX_POINTS_CEILING)
     check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,

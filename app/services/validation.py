@@ -17,6 +17,7 @@ from app.services.errors import ValidationFailed
 REASON_MAX = 500
 USER_ID_MAX = 128
 DISPLAY_NAME_MAX = 200
+EMAIL_MAX = 254
 IDEMPOTENCY_KEY_MAX = 255
 # No whitespace, no control characters, no '/': user ids appear in URL paths.
 _USER_ID_RE = re.compile(r"^[^\s/\\\x00-\x1f\x7f]+$")
@@ -178,7 +179,7 @@ def check_text(errors: FieldErrors, field: str, value: Any, max_length: int,
 def check_email(errors: FieldErrors, value: Any) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > 254 or not _EMAIL_RE.match(value):
+    if not isinstance(value, str) or len(value) > EMAIL_MAX or not _EMAIL_RE.match(value):
         errors.add("email", _("Not a valid email address."))
         return None
     return value

@@ -31,6 +31,8 @@ RESOLUTIONS = (UPGRADE, EXTEND, REPLACE)
 MAX_DURATION_DAYS = 36500
 MAX_PRICE = 10**9
 MAX_RANK = 1000
+TAG_NAME_MAX = 100
+TAG_TYPE_MAX = 50
 
 _holdings = MemberTag.__table__
 _members = Member.__table__
@@ -88,8 +90,10 @@ def get_tag(tenant_id: int, tag_id: Any) -> VipTag:
 def _validate_tag(tenant_id: int, data: dict[str, Any], exclude_id: int | None = None) -> dict:
     errors = FieldErrors()
     clean = {
-        "tag_name": check_text(errors, "tag_name", data.get("tag_name"), 100, required=True),
-        "tag_type": check_text(errors, "tag_type", data.get("tag_type"), 50, required=True),
+        "tag_name": check_text(errors, "tag_name", data.get("tag_name"), TAG_NAME_MAX,
+                               required=True),
+        "tag_type": check_text(errors, "tag_type", data.get("tag_type"), TAG_TYPE_MAX,
+                               required=True),
         "rank": check_positive_int(errors, "rank", data.get("rank"), MAX_RANK, minimum=0),
         "duration_days": check_positive_int(errors, "duration_days", data.get("duration_days"),
                                             MAX_DURATION_DAYS),

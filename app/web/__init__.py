@@ -7,10 +7,8 @@ from flask import Flask, g
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
-from sqlalchemy.orm import lazyload
 
-from app.extensions import db, login_manager
-from app.models import StaffUser
+from app.extensions import login_manager
 from app.services import points
 from app.web import formatting, labels, urls
 from app.web.auth import session as portal_session
@@ -18,6 +16,7 @@ from app.web.auth import session as portal_session
 
 def register(app: Flask) -> None:
     from app import request_context
+    from app.services import staff
     from app.web.admin import bp as admin_bp
     from app.web.audit import bp as audit_bp
     from app.web.auth import bp as auth_bp
@@ -34,16 +33,11 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str) -> StaffUser | None:
-        if not user_id.isdigit():
-            return None
-        # Not the memberships the model loads eagerly by default: a tenant page
-        # asks for exactly what it needs (staff.memberships_of), other pages none.
-        user = db.session.get(StaffUser, int(user_id),
-                              options=[lazyload(StaffUser.memberships)])
+    def _load_user(user_id: str) -> Any:
+        user = staff.load_signed_in(user_id)
         # Signed out, password changed, access removed, idle or too old: this
         # cookie no longer signs anyone in.
-        return user if user is not None and portal_session.is_current(user) else None
+        return user if user is not None and portal_session.is_current(user.session_version) else None
 
     for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
                       admin_bp, audit_bp, batch_bp):

@@ -1,79 +1,107 @@
-"""Forms whose untouched fields are drawn once.
+"""Forms whose untouched selects are drawn once.
 
-A field nobody has typed into and that carries no error draws the same HTML
-every time it is shown with the same locale, value, choices and attributes:
-the member page draws a dozen of them on every request (the points forms, the
-grant form, the history filter), and WTForms' widgets (a select re-inspects
-its option renderer's signature on every call) were a fifth of the page's
-time. The widget's output is kept under everything it depends on; a field
-with input or errors is always drawn afresh. The fields' labels and WTForms'
-own messages are translated once per language (KeptMessages).
+A select nobody has chosen in and that carries no error draws the same HTML
+every time it is shown with the same options and attributes: the member page
+draws several (the points forms' categories, the grant form's tags, the
+history filter), and WTForms' Select widget re-inspects its option renderer's
+signature and quotes every option on each call. The HTML is kept under what
+the widget reads (name, attributes, validation flags, and each option's value,
+label and selection as it will write them); a field with input or errors is
+always drawn afresh. WTForms' own messages are read once per language
+(KeptMessages).
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
+from threading import Lock
 from typing import Any
 
 from babel import support
 from flask import current_app, request
 from flask_babel import get_locale
-from flask_babel.speaklater import LazyString
-from markupsafe import Markup
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import widgets
 from wtforms.i18n import messages_path
+from wtforms.widgets.core import clean_key
 
 from app import caches
 
-# Widgets whose output depends only on the field's value, choices, flags and
-# the attributes passed (hidden inputs are left out: they carry one-time keys).
-_PURE = (widgets.TextInput, widgets.NumberInput, widgets.TextArea, widgets.Select,
-         widgets.CheckboxInput)
-_drawn: dict[Any, Any] = caches.register({})
 MAX_KEPT = 512
 
 
-def _choices_key(field: Any) -> tuple | None:
-    choices = getattr(field, "choices", None)
-    if choices is None:
-        return ()
-    if not isinstance(choices, list | tuple) or \
-            not all(isinstance(c, tuple) and len(c) == 2 for c in choices):
-        return None  # groups or rendering options: not worth a key
-    return tuple((repr(value), str(label)) for value, label in choices)
+class _Kept:
+    """Drawn selects by key, the least recently used dropped first once full
+    (threads of one worker share it)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple) -> Markup | None:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: Markup) -> None:
+        with self._lock:
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
-def _key(field: Any, render_kw: dict[str, Any]) -> Any:
-    if field.raw_data or field.errors or type(field.widget) not in _PURE:
+_drawn = caches.register(_Kept(MAX_KEPT))
+
+
+def _select_key(field: Any, render_kw: dict[str, Any]) -> tuple | None:
+    """What `widgets.Select.__call__` writes the field from, or None when the
+    field is not an untouched plain select (or an attribute cannot be a key)."""
+    widget = field.widget
+    if type(widget) is not widgets.Select or field.raw_data or field.errors \
+            or field.has_groups():
         return None
-    choices = _choices_key(field)
-    if choices is None:
-        return None
+    # The attributes as DefaultMeta.render_field merges them.
+    attrs = {clean_key(k): v for k, v in (getattr(field, "render_kw", None) or {}).items()}
+    attrs.update((clean_key(k), v) for k, v in render_kw.items())
+    flags = tuple((name, getattr(field.flags, name)) for name in dir(field.flags)
+                  if name in widget.validation_attrs)
+    # Values and labels with their types: 1, True and "1", or a str and the
+    # Markup of the same text, are equal as keys but are not written alike. A
+    # lazy label is kept as the text it reads now, not as the lazy string.
+    options = tuple((type(c.value), c.value, type(c.label), str(c.label), c.selected,
+                     tuple(sorted(c.render_kw.items())) if c.render_kw else ())
+                    for c in field.iter_choices())
+    key = (widget.multiple, field.name, field.id, tuple(sorted(attrs.items())), flags, options)
     try:
-        attrs = tuple(sorted(render_kw.items()))
-        hash(attrs)
-    except TypeError:
+        hash(key)
+    except TypeError:  # an attribute's value (a list …) cannot be part of a key
         return None
-    return (getattr(field.meta, "locale_id", None) or str(get_locale()), type(field),
-            type(field.widget),
-            repr(vars(field.widget)),
-            field.name, field.id, repr(field.data), repr(field.flags),
-            repr(getattr(field, "render_kw", None)), choices, attrs)
+    return key
 
 
 class DrawOnce:
     """A form Meta mixin: WTForms calls `render_field` for every widget drawn."""
 
     def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
-        key = _key(field, render_kw)
+        key = _select_key(field, render_kw)
         if key is None:
             return super().render_field(field, render_kw)  # type: ignore[misc]
         html = _drawn.get(key)
         if html is None:
             html = super().render_field(field, render_kw)  # type: ignore[misc]
-            if len(_drawn) >= MAX_KEPT:
-                _drawn.clear()
-            _drawn[key] = html
+            _drawn.put(key, html)
         return html
 
 
@@ -82,45 +110,15 @@ def _wtforms_catalogue(locale_id: str) -> support.NullTranslations:
     return support.Translations.load(messages_path(), [locale_id], domain="wtforms")
 
 
-_labels: dict[tuple[int, str], tuple[LazyString, Markup]] = caches.register({})
-
-
-def _translated_label(text: LazyString, locale_id: str) -> Markup:
-    """A field's lazy label in the current locale (`locale_id`), translated once
-    per language. Kept with the lazy string itself, so its id stays its own. As
-    markup, as the lazy string was (Flask-Babel's `__html__`: the catalogue's text
-    is not escaped)."""
-    key = (id(text), locale_id)
-    kept = _labels.get(key)
-    if kept is None or kept[0] is not text:
-        if len(_labels) >= MAX_KEPT:
-            _labels.clear()
-        kept = _labels[key] = (text, Markup(str(text)))
-    return kept[1]
-
-
 class KeptMessages:
-    """A form Meta mixin: the request's language looked up once per form (each
-    look-up is several of Flask's context lookups), WTForms' own messages from
-    its catalogue read once per language (Flask-WTF reads and parses the file
-    again for every request that builds a form), and the fields' lazy labels,
-    translated anew on every draw, translated once per language."""
-
-    locale_id: str | None = None
+    """A form Meta mixin: WTForms' own messages from its catalogue read once per
+    language (Flask-WTF reads and parses the file again for every request that
+    builds a form)."""
 
     def get_translations(self, form: Any) -> Any:
-        if not request:
+        if not request or not current_app.config.get("WTF_I18N_ENABLED", True):
             return super().get_translations(form)  # type: ignore[misc]
-        self.locale_id = str(get_locale())
-        if not current_app.config.get("WTF_I18N_ENABLED", True):
-            return super().get_translations(form)  # type: ignore[misc]
-        return _wtforms_catalogue(self.locale_id)
-
-    def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
-        field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
-        if self.locale_id is not None and isinstance(field.label.text, LazyString):
-            field.label.text = _translated_label(field.label.text, self.locale_id)
-        return field
+        return _wtforms_catalogue(str(get_locale()))
 
 
 class PortalForm(FlaskForm):

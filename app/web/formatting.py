@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates, numbers
+from babel.dates import DateTimePattern
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -71,102 +72,31 @@ def signed(context: Context, value: int | None) -> str:
     return ("+" if value > 0 else "−" if value < 0 else "") + text
 
 
-# Moments the date shortcuts must format exactly as Babel does (morning and
-# afternoon, midnight and noon, one- and two-digit fields, a year's last second).
-_MOMENTS = (datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, 59, tzinfo=UTC),
-            datetime(2026, 7, 15, 12, 0, tzinfo=UTC), datetime(2024, 2, 29, 18, 30, 7, tzinfo=UTC),
-            datetime(2026, 10, 9, 0, 9, 0, tzinfo=UTC))
 _STYLES = ("short", "medium", "long", "full")
 
-# A pattern's fields as str.format fields over `_values(moment)`: the numbers
-# read straight off the moment, the words (AM/PM, month names) looked up in the
-# locale's lists. Any other field (weekdays, eras, time zones …) is Babel's.
-_FIELDS = {
-    "y": "{0}", "yy": "{7:02d}", "M": "{1}", "MM": "{1:02d}", "MMM": "{9}", "MMMM": "{10}",
-    "d": "{2}", "dd": "{2:02d}", "H": "{3}", "HH": "{3:02d}", "h": "{6}", "hh": "{6:02d}",
-    "m": "{4}", "mm": "{4:02d}", "s": "{5}", "ss": "{5:02d}", "a": "{8}",
-}
-_PARSED_FIELD = re.compile(r"%\((\w+)\)s|%%")
-
-
-def _compile(pattern: str, locale: Locale, days: bool = False) -> Callable[[Any], str] | None:
-    """A parsed Babel pattern's %-format (`'%(h)s:%(mm)s'`) as one function of the
-    moment (a date when `days`): what `DateTimePattern.apply` gives, without
-    building a DateTimeFormat and dispatching on every field of every call. None
-    when a field is Babel's."""
-    fields = [m.group(1) for m in _PARSED_FIELD.finditer(pattern) if m.group(1)]
-    if any(name not in _FIELDS and not (name[0] == "y" and set(name) == {"y"})
-           for name in fields):
-        return None
-    if days and any(name[0] in "Hhmsa" for name in fields):
-        return None
-
-    def field(match: re.Match) -> str:
-        name = match.group(1)
-        if name is None:
-            return "%"
-        return _FIELDS.get(name) or f"{{0:0{len(name)}d}}"  # yyyy…: the year, padded
-
-    template = _PARSED_FIELD.sub(field, pattern.replace("{", "{{").replace("}", "}}"))
-    # Each word asked of Babel once.
-    am_pm = tuple(dates.DateTimeFormat(datetime(2000, 1, 1, hour), locale)["a"]
-                  for hour in (0, 12))
-    months = {width: [dates.DateTimeFormat(date(2000, month, 1), locale)[width]
-                      for month in range(1, 13)] for width in ("MMM", "MMMM")}
-    short, wide = months["MMM"], months["MMMM"]
-
-    def written(v: datetime) -> str:
-        year, month, hour = v.year, v.month, v.hour
-        return template.format(year, month, v.day, hour, v.minute, v.second, hour % 12 or 12,
-                               year % 100, am_pm[hour >= 12], short[month - 1],
-                               wide[month - 1])
-
-    def written_day(v: date) -> str:
-        year, month = v.year, v.month
-        return template.format(year, month, v.day, 0, 0, 0, 12, year % 100, am_pm[0],
-                               short[month - 1], wide[month - 1])
-
-    return written_day if days else written
-
 
 @lru_cache(maxsize=64)
-def _datetime_format(locale_id: str, style: str, zone: tzinfo) -> Callable[[datetime], str] | None:
-    """Babel's `format_datetime(value, style)` with the locale's patterns parsed once;
-    None when the shortcut does not give Babel's text for this locale and style."""
+def _datetime_patterns(locale_id: str, style: str) -> tuple[Locale, str, DateTimePattern,
+                                                            DateTimePattern]:
+    """What `babel.dates.format_datetime(value, style)` looks up on every call: the
+    locale, the pattern joining date and time, and the two parsed patterns (Babel's
+    own parse, which Babel caches)."""
     locale = Locale.parse(locale_id)
-    joined = dates.get_datetime_format(style, locale=locale).replace("'", "")
-    time_pattern = dates.parse_pattern(dates.get_time_format(style, locale=locale))
-    date_pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
-    compiled = _compile(joined.replace("%", "%%").replace("{0}", time_pattern.format)
-                        .replace("{1}", date_pattern.format), locale)
-
-    def parsed(value: datetime) -> str:
-        return joined.replace("{0}", time_pattern.apply(value, locale)) \
-            .replace("{1}", date_pattern.apply(value, locale))
-
-    write = compiled or parsed
-
-    def formatted(value: datetime) -> str:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return write(value.astimezone(zone))
-
-    if all(formatted(m) == dates.format_datetime(m, style, tzinfo=zone, locale=locale)
-           for m in _MOMENTS):
-        return formatted
-    return None
+    return (locale, dates.get_datetime_format(style, locale=locale).replace("'", ""),
+            dates.parse_pattern(dates.get_time_format(style, locale=locale)),
+            dates.parse_pattern(dates.get_date_format(style, locale=locale)))
 
 
-@lru_cache(maxsize=64)
-def _date_format(locale_id: str, style: str) -> Callable[[date], str] | None:
-    locale = Locale.parse(locale_id)
-    pattern = dates.parse_pattern(dates.get_date_format(style, locale=locale))
-    formatted = _compile(pattern.format, locale, days=True) or \
-        (lambda value: pattern.apply(value, locale))
-    if all(formatted(m.date()) == dates.format_date(m.date(), style, locale=locale)
-           for m in _MOMENTS):
-        return formatted
-    return None
+def datetime_text(value: datetime, locale_id: str, style: str, zone: tzinfo) -> str:
+    """`babel.dates.format_datetime(value, style, tzinfo=zone, locale=locale_id)`
+    for one of the named styles: the same steps, without its argument handling."""
+    locale, joined, time_pattern, date_pattern = _datetime_patterns(locale_id, style)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(zone)
+    day = value.date()
+    return joined.replace("{0}", time_pattern.apply(value.timetz(), locale, day)) \
+        .replace("{1}", date_pattern.apply(day, locale))
 
 
 @pass_context
@@ -175,10 +105,8 @@ def dt(context: Context, value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
     if style in _STYLES:
-        zone = context.get("_tzinfo") or get_timezone()
-        fast = _datetime_format(locale_of(context), style, zone)
-        if fast is not None:
-            return fast(value)
+        return datetime_text(value, locale_of(context), style,
+                             context.get("_tzinfo") or get_timezone())
     return format_datetime(value, style)
 
 
@@ -188,9 +116,8 @@ def day(context: Context, value: date | datetime | None, style: str = "medium") 
     if value is None:
         return ""
     if style in _STYLES and not isinstance(value, datetime):
-        fast = _date_format(locale_of(context), style)
-        if fast is not None:
-            return fast(value)
+        locale, _joined, _time, pattern = _datetime_patterns(locale_of(context), style)
+        return pattern.apply(value, locale)
     return format_date(value, style)
 
 

@@ -5,20 +5,21 @@ from flask_wtf import FlaskForm
 from wtforms import (
     EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
 )
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import ROLES
+from app.services import api_clients, tenants
 from app.services.permissions import POINT_PERMISSIONS
 from app.web import labels
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(r, labels.label(labels.ROLES, r)) for r in ROLES]
+def role_choices() -> dict[str, str]:
+    return {r: labels.label(labels.ROLES, r) for r in ROLES}
 
 
 class SettingsForm(FlaskForm):
-    name = StringField(_l("Programme name"))
+    name = StringField(_l("Programme name"), validators=[Length(max=tenants.NAME_MAX)])
     max_points_per_operation = IntegerField(_l("Maximum points per operation"),
                                             validators=[InputRequired()])
     default_expiry_days = IntegerField(_l("Earned points expire after (days)"),
@@ -40,10 +41,10 @@ class RoleForm(FlaskForm):
 
 
 class ApiClientForm(FlaskForm):
-    name = StringField(_l("Name"))
+    name = StringField(_l("Name"), validators=[Length(max=api_clients.NAME_MAX)])
     permissions = SelectMultipleField(
-        _l("Permissions"), choices=lambda: [(p, labels.label(labels.PERMISSIONS, p))
-                                            for p in POINT_PERMISSIONS],
+        _l("Permissions"), choices=lambda: {p: labels.label(labels.PERMISSIONS, p)
+                                            for p in POINT_PERMISSIONS},
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     rate_limit = StringField(_l("Rate limit (optional)"), validators=[Optional()],
                              description=_l("e.g. 20000/hour; empty: the default limit."))

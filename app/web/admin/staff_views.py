@@ -42,7 +42,7 @@ def staff_list(tc: TenantContext):
             status = refuse(form, exc)
         else:
             flash(_("%(email)s added as %(role)s.", email=user.email,
-                    role=dict(form.role.choices)[form.role.data]))
+                    role=form.role.choices[form.role.data]))
             return redirect(url_for("admin.staff"))
     return _listing(tc, form, status)
 

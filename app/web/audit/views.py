@@ -4,6 +4,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
@@ -28,7 +29,7 @@ class AuditFilterForm(FlaskForm):
     actor = StringField(_l("Actor"), validators=[Optional()])
     action = StringField(_l("Action"), validators=[Optional()])
     target_type = SelectField(_l("Target type"), validate_choice=False,
-                              choices=lambda: [("", _l("Any"))] + [(t, t) for t in TARGET_TYPES])
+                              choices=lambda: {"": _("Any")} | {t: t for t in TARGET_TYPES})
     target_id = StringField(_l("Target id"), validators=[Optional()])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To (inclusive)"), validators=[Optional()])

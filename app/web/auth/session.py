@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import current_app, session
 
-from app.models import StaffUser
 from app.services import clock
 
 VERSION = "jifen_sv"
@@ -18,11 +17,11 @@ SEEN = "jifen_seen"
 SEEN_RESOLUTION_SECONDS = 60
 
 
-def start(user: StaffUser) -> None:
-    """Call right after login_user (and again after this session's own password
-    change, to carry on under the new version)."""
+def start(session_version: int) -> None:
+    """Call right after login_user with the account's session version (and again
+    after this session's own password change, to carry on under the new one)."""
     now = int(clock.now().timestamp())
-    session[VERSION] = user.session_version
+    session[VERSION] = session_version
     session[SINCE] = now
     session[SEEN] = now
 
@@ -32,10 +31,11 @@ def end() -> None:
         session.pop(key, None)
 
 
-def is_current(user: StaffUser) -> bool:
-    """Whether the request's session still belongs to `user`; marks it used."""
+def is_current(session_version: int) -> bool:
+    """Whether the request's session was started under the account's current
+    `session_version` and is neither idle nor too old; marks it used."""
     version, since, seen = session.get(VERSION), session.get(SINCE), session.get(SEEN)
-    if version != user.session_version or not isinstance(since, int) \
+    if version != session_version or not isinstance(since, int) \
             or not isinstance(seen, int):
         return False
     now = int(clock.now().timestamp())

@@ -69,7 +69,7 @@ def login():
         user = staff_service.authenticate(form.email.data, form.password.data, actor())
         if user is not None:
             login_user(user)
-            portal_session.start(user)
+            portal_session.start(user.session_version)
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         error = _("Wrong email or password.")
     status = 401 if error else 422 if form.errors else 200
@@ -101,7 +101,7 @@ def password():
         else:
             # Every other session has ended; this one carries on under the new version.
             current_user.session_version = version
-            portal_session.start(current_user)
+            portal_session.start(current_user.session_version)
             flash(_("Your password has been changed. Other sessions have been signed out."))
             return redirect(url_for("home.index"))
     status = 422 if form.errors else 200

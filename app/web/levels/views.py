@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 from app.services import levels
 from app.services.errors import DomainError
@@ -18,9 +18,9 @@ from app.web.tenancy import TenantContext, tenant_view
 
 
 class LevelForm(FlaskForm):
-    level_name = StringField(_l("Name"))
+    level_name = StringField(_l("Name"), validators=[Length(max=levels.LEVEL_NAME_MAX)])
     min_points = IntegerField(_l("Lifetime points needed"), validators=[InputRequired()])
-    benefits = TextAreaField(_l("Benefits"))
+    benefits = TextAreaField(_l("Benefits"), validators=[Length(max=levels.BENEFITS_MAX)])
 
 
 def _save(tc: TenantContext, form: LevelForm, level_id: int | None = None) -> int:

@@ -3,23 +3,24 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from app.models.ledger import CATEGORIES, KINDS
+from app.services.validation import REASON_MAX
 from app.web import labels
 from app.web.fields import PortalForm
 from app.web.render import new_key
 
 
-def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
+def category_choices(blank: str | None = None) -> dict[str, str]:
     names = labels.translated(labels.CATEGORIES)
-    choices = [(c, names.get(c, c)) for c in CATEGORIES]
-    return ([("", blank)] if blank is not None else []) + choices
+    choices = {"": blank} if blank is not None else {}
+    return choices | {c: names.get(c, c) for c in CATEGORIES}
 
 
-def kind_choices(blank: str) -> list[tuple[str, str]]:
+def kind_choices(blank: str) -> dict[str, str]:
     names = labels.translated(labels.KINDS)
-    return [("", blank)] + [(k, names.get(k, k)) for k in KINDS]
+    return {"": blank} | {k: names.get(k, k) for k in KINDS}
 
 
 class KeyedForm(PortalForm):
@@ -36,7 +37,7 @@ class KeyedForm(PortalForm):
 class EarnForm(KeyedForm):
     points_amount = IntegerField(_l("Points"), validators=[InputRequired()])
     category = SelectField(_l("Category"), choices=category_choices)
-    reason = TextAreaField(_l("Reason"), validators=[Optional()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=REASON_MAX)])
 
 
 class SpendForm(EarnForm):
@@ -46,11 +47,11 @@ class SpendForm(EarnForm):
 class AdjustForm(KeyedForm):
     points_amount = IntegerField(_l("Points (negative to take away)"),
                                  validators=[InputRequired()])
-    reason = TextAreaField(_l("Reason"))
+    reason = TextAreaField(_l("Reason"), validators=[Length(max=REASON_MAX)])
 
 
 class ReverseForm(KeyedForm):
-    reason = TextAreaField(_l("Reason for the reversal"))
+    reason = TextAreaField(_l("Reason for the reversal"), validators=[Length(max=REASON_MAX)])
 
 
 class SearchForm(PortalForm):

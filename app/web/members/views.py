@@ -29,10 +29,10 @@ def _int_or_none(value: str | None) -> int | None:
 
 def _search_form(tc: TenantContext) -> SearchForm:
     form = SearchForm(request.args)
-    form.level.choices = [("", _("All levels"))] + [
-        (str(lv.id), lv.level_name) for lv in levels.list_levels(tc.tenant.id)]
-    form.tag.choices = [("", _("All tags"))] + [
-        (str(t.id), t.tag_name) for t in vip.list_tags(tc.tenant.id, include_inactive=True)]
+    form.level.choices = {"": _("All levels")} | {
+        str(lv.id): lv.level_name for lv in levels.list_levels(tc.tenant.id)}
+    form.tag.choices = {"": _("All tags")} | {
+        str(t.id): t.tag_name for t in vip.list_tags(tc.tenant.id, include_inactive=True)}
     return form
 
 
