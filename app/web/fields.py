@@ -19,9 +19,10 @@ from flask import current_app, request
 from flask_babel import get_locale
 from flask_babel.speaklater import LazyString
 from markupsafe import Markup
-from flask_wtf import FlaskForm
 from wtforms import widgets
 from wtforms.i18n import messages_path
+
+from app.web.forms import Form
 
 # Widgets whose output depends only on the field's value, choices, flags and
 # the attributes passed (hidden inputs are left out: they carry one-time keys).
@@ -121,6 +122,6 @@ class KeptMessages:
         return field
 
 
-class PortalForm(FlaskForm):
+class PortalForm(Form):
     class Meta(DrawOnce, KeptMessages):
         pass
