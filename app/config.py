@@ -120,7 +120,10 @@ class Config:
         self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
         self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
-        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        # RATELIMIT_ENABLED=false (load tests) switches the API's limits off, not
+        # Flask-Limiter: its sign-in lockout must stay on whatever the setting.
+        self.API_RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_ENABLED = True
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"
         parts = [p.strip() for p in defaults.split(",")]
@@ -201,7 +204,6 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = True
-    RATELIMIT_ENABLED_DEFAULT = False
 
     def __init__(self, database_url: str | None = None) -> None:
         super().__init__()
@@ -215,7 +217,7 @@ class TestingConfig(Config):
                 }
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
-        self.RATELIMIT_ENABLED = False
+        self.API_RATELIMIT_ENABLED = False  # tests that limit turn it on themselves
 
     def _dev_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"
