@@ -120,10 +120,8 @@ class Config:
         self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
         self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
-        # RATELIMIT_ENABLED=false (load tests) switches the API's limits off, not
-        # Flask-Limiter: its sign-in lockout must stay on whatever the setting.
-        self.API_RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
-        self.RATELIMIT_ENABLED = True
+        # The API's limits (Flask-Limiter); the sign-in lockout ignores it.
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"
         parts = [p.strip() for p in defaults.split(",")]
@@ -217,7 +215,7 @@ class TestingConfig(Config):
                 }
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
-        self.API_RATELIMIT_ENABLED = False  # tests that limit turn it on themselves
+        self.RATELIMIT_ENABLED = False  # tests that limit turn it on themselves
 
     def _dev_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"

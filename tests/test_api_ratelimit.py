@@ -33,7 +33,7 @@ def make_limited_app(database_url):
 
     def make(storage: str = "memory://", prefix: str | None = None, **limits: str):
         cfg = config.TestingConfig(database_url)
-        cfg.API_RATELIMIT_ENABLED = True
+        cfg.RATELIMIT_ENABLED = True
         cfg.RATELIMIT_STORAGE_URI = storage
         cfg.RATELIMIT_STORAGE_OPTIONS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5,
                                          "key_prefix": prefix or f"jifen-test-{uuid.uuid4().hex}"}
@@ -272,3 +272,16 @@ def test_a_redis_outage_falls_back_to_memory_instead_of_failing(make_limited_app
     # Still limited, now by the in-process counters.
     assert_error(api.post("/api/v1/points/earn/", json=EARN_BODY), 429, "RATE_LIMIT_EXCEEDED")
     assert api.get("/api/v1/vip/tags/").status_code == 200
+
+
+def test_the_lockout_holds_when_its_storage_is_away(database_url, tenant, make_staff,
+                                                  fast_passwords):
+    from tests.webtools import Portal
+
+    cfg = config.TestingConfig(database_url)
+    cfg.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app = create_app(cfg)
+    user = make_staff(tenant, "owner")
+    portal = Portal(app.test_client())
+    statuses = [portal.login(user.email, "wrong password").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]

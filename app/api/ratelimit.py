@@ -10,8 +10,8 @@ Flask-Limiter checks a decorated view when it is called, so the principal (the
 key) is known by then.
 Storage is Redis when REDIS_URL is set, with Flask-Limiter's in-memory fallback
 so a Redis outage degrades limiting instead of failing requests.
-RATELIMIT_ENABLED=false (API_RATELIMIT_ENABLED) exempts these limits only: the
-extension stays on for the portal's sign-in lockout.
+RATELIMIT_ENABLED=false switches Flask-Limiter, so these limits, off (load
+tests); the portal's sign-in lockout does not use it (app/web/auth/lockout.py).
 """
 from __future__ import annotations
 
@@ -46,24 +46,19 @@ def _points_limit() -> str:
     return g.api_principal.rate_limit or current_app.config["RATELIMIT_POINTS"]
 
 
-def _switched_off() -> bool:
-    return not current_app.config["API_RATELIMIT_ENABLED"]
-
-
 def _unauthenticated(_response: Response) -> bool:
     return g.get("api_principal") is None
 
 
 anonymous = limiter.shared_limit(_anonymous_limit, scope="api-anonymous",
-                                 key_func=get_remote_address, exempt_when=_switched_off)
+                                 key_func=get_remote_address)
 authenticated = limiter.shared_limit(_authenticated_limit, scope="api-authenticated",
-                                     key_func=client_key, exempt_when=_switched_off)
-_points = limiter.shared_limit(_points_limit, scope="api-points", key_func=client_key,
-                               exempt_when=_switched_off)
+                                     key_func=client_key)
+_points = limiter.shared_limit(_points_limit, scope="api-points", key_func=client_key)
 
 
 @limiter.shared_limit(_anonymous_limit, scope="api-anonymous", key_func=get_remote_address,
-                      exempt_when=_switched_off, deduct_when=_unauthenticated)
+                      deduct_when=_unauthenticated)
 def before_authentication() -> None:
     """Refuse (429) a request from an address whose anonymous allowance is spent,
     before its token is even looked at, and count the request against that
