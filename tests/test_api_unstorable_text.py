@@ -136,3 +136,15 @@ def test_an_encoded_surrogate_in_a_query_or_path_is_not_a_500(full, ctx):
     found = assert_success(full.get("/api/v1/points/profiles/?q=%ED%A0%80"), paged=True)
     assert found == []
     assert_error(full.get("/api/v1/points/profiles/%ED%A0%80/"), 404, "MEMBER_NOT_FOUND")
+
+
+def test_headers_that_reach_the_database_refuse_it_too(full, ctx):
+    """Headers arrive as Latin-1 (no surrogate can), but a NUL can."""
+    before = ledger_state()
+    details = assert_error(full.post("/api/v1/points/earn/", json=EARN,
+                                     headers={"Idempotency-Key": "k\x00"}),
+                           422, "VALIDATION_ERROR")
+    assert list(details["field_errors"]) == ["Idempotency-Key"]
+    assert ledger_state() == before
+    response = full.get("/api/v1/vip/tags/", headers={"X-Request-ID": "r\x00"})
+    assert response.status_code == 200 and "\x00" not in response.headers["X-Request-ID"]
