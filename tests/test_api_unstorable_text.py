@@ -72,7 +72,8 @@ def test_a_batch_names_the_operation_and_its_field(full, ctx, field):
                          data=f'{{"operations": [{json.dumps(EARN)}, {operation}]}}')
     details = assert_error(response, 422, "VALIDATION_ERROR")
     assert details["validation_errors"] == [{"index": 1, "field_errors": {field: [
-        "This text contains a character that cannot be stored: U+D800 at position 1."]}}]
+        "This text contains a lone UTF-16 surrogate (U+D800) at position 1, which cannot be "
+        "stored."]}}]
     assert ledger_state() == before
 
 
@@ -91,7 +92,8 @@ def test_the_first_position_is_reported(full, ctx):
                          data=_raw(EARN, "reason", "ab\\udc00c\\u0000"))
     details = assert_error(response, 422, "VALIDATION_ERROR")
     assert details["field_errors"]["reason"] == [
-        "This text contains a character that cannot be stored: U+DC00 at position 3."]
+        "This text contains a lone UTF-16 surrogate (U+DC00) at position 3, which cannot be "
+        "stored."]
 
 
 def test_a_surrogate_pair_is_a_character_and_is_kept(full, ctx):

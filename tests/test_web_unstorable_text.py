@@ -131,7 +131,7 @@ def test_a_csv_with_a_nul_is_refused_naming_its_line(people, ctx):
     response = _upload(people["owner"], b"user_id,points_amount,category,reason,note\n"
                                         b"alice,1,login,ok,fine\n\nalice,2,login,ok,bad\x00\n")
     assert response.status_code == 422
-    assert "Line 4 contains a character that cannot be stored: U+0000." in text(response)
+    assert "Line 4 contains a character that cannot be stored (U+0000)." in text(response)
     db.session.rollback()
     assert snapshot() == before
 

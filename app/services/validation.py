@@ -232,5 +232,9 @@ def unstorable(text: str) -> str | None:
     position = unstorable_at(text)
     if position is None:
         return None
-    return _("This text contains a character that cannot be stored: U+%(code)04X at "
-             "position %(position)s.", code=ord(text[position]), position=position + 1)
+    if text[position] == "\x00":
+        return _("This text contains a NUL character (U+0000) at position %(position)s, "
+                 "which cannot be stored.", position=position + 1)
+    return _("This text contains a lone UTF-16 surrogate (U+%(code)04X) at position "
+             "%(position)s, which cannot be stored.", code=ord(text[position]),
+             position=position + 1)

@@ -80,8 +80,8 @@ def _decode(data: bytes) -> str:
     # Strict UTF-8 cannot carry a surrogate, but it can carry a NUL.
     position = unstorable_at(text)
     if position is not None:
-        raise CsvProblem(_("Line %(line)s contains a character that cannot be stored: "
-                           "U+%(code)04X.", line=text.count("\n", 0, position) + 1,
+        raise CsvProblem(_("Line %(line)s contains a character that cannot be stored "
+                           "(U+%(code)04X).", line=text.count("\n", 0, position) + 1,
                            code=ord(text[position])))
     return text
 
