@@ -154,3 +154,9 @@ def test_the_batch_confirm_refuses_a_nul_in_the_text_it_carries(people, ctx):
     assert response.status_code == 422
     db.session.rollback()
     assert snapshot() == before
+
+
+def test_a_hidden_field_s_problem_is_shown_on_the_form(people, ctx):
+    response = people["owner"].post("/t/acme/members/alice/earn", {
+        "points_amount": "5", "category": "login", "idempotency_key": "portal:a\x00"})
+    assert response.status_code == 422 and STORED in text(response)

@@ -21,7 +21,10 @@ class Form(FlaskForm):
             for raw in field.raw_data or ():
                 message = unstorable(raw) if isinstance(raw, str) else None
                 if message:
-                    field.errors = [*field.errors, message]
+                    if getattr(field.widget, "input_type", None) == "hidden":  # no place of its own
+                        self.form_errors.append(message)
+                    else:
+                        field.errors = [*field.errors, message]
                     valid = False
                     break
         return valid
