@@ -24,6 +24,15 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 logger_class = "app.ops.gunicorn_logging.JsonAccessLogger"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# What gunicorn refuses it answers itself, in HTML, before the app (and its
+# envelope) sees the request: a request line longer than limit_request_line (414),
+# a header line longer than limit_request_field_size or more than 100 headers
+# (431), and malformed HTTP (400). Its defaults (4094 and 8190 bytes) turned a
+# 5,000-character query or a 10 KB token into such pages; 8190 is the most
+# gunicorn allows for the line, and 16 KiB a header keeps its buffer for a
+# request's headers under 2 MB. Under these the app answers, with the envelope.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", "8190"))
+limit_request_field_size = int(os.environ.get("GUNICORN_LIMIT_REQUEST_FIELD_SIZE", "16384"))
 
 
 def on_starting(server):

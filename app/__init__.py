@@ -61,10 +61,9 @@ def register_blueprints(app: Flask) -> None:
     from app.web import register as register_web
 
     register_web(app)
-    try:
-        from app.api import register as register_api
-    except ImportError:  # the API blueprint arrives with its own issue
-        return
+    # No try/except ImportError: a broken import must stop the app, not remove the API.
+    from app.api import register as register_api
+
     register_api(app)
 
 

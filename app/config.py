@@ -120,6 +120,7 @@ class Config:
         self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
         self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
+        # The API's limits (Flask-Limiter); the sign-in lockout ignores it.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"
@@ -216,7 +217,6 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     WTF_CSRF_ENABLED = True
-    RATELIMIT_ENABLED_DEFAULT = False
 
     def __init__(self, database_url: str | None = None) -> None:
         super().__init__()
@@ -230,7 +230,7 @@ class TestingConfig(Config):
                 }
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
-        self.RATELIMIT_ENABLED = False
+        self.RATELIMIT_ENABLED = False  # tests that limit turn it on themselves
 
     def _dev_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"

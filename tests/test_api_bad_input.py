@@ -241,9 +241,10 @@ def test_nul_characters_anywhere_are_refused_cleanly(full, ctx, client):
     assert_error(full.get("/api/v1/points/profiles/", query_string={"q": "a\x00"}), 422,
                  "VALIDATION_ERROR")
     assert ledger_state() == before
-    assert_error(client.post("/api/v1/auth/token/", json={"client_id": "jf\x00",
-                                                          "client_secret": "x"}),
-                 401, "INVALID_CLIENT")
+    details = assert_error(client.post("/api/v1/auth/token/", json={"client_id": "jf\x00",
+                                                                    "client_secret": "x"}),
+                           422, "VALIDATION_ERROR")
+    assert list(details["field_errors"]) == ["client_id"]
 
 
 @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])

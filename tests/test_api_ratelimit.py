@@ -11,6 +11,7 @@ import redis
 from app import config, create_app
 from app.extensions import db, limiter
 from tests.api_fixtures import Api, assert_error, assert_success, login, make_credentials
+from tests.conftest import PASSWORD
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/1")
 EARN_BODY = {"user_id": "alice", "points_amount": 1, "category": "login"}
@@ -119,10 +120,122 @@ def test_a_rejected_request_changes_nothing(make_limited_app, tenant, programme)
     assert ledger_state() == before
 
 
-def test_rate_limiting_can_be_switched_off(client):
-    # The test configuration has RATELIMIT_ENABLED=false, as load tests do.
-    for _ in range(150):
+# --------------------------------------------------------------------------- the environment
+# These applications are configured the way a deployment is: load_config() reads
+# the environment (JIFEN_ENV=development, so nothing of TestingConfig applies).
+
+@pytest.fixture
+def app_from_env(monkeypatch, database_url):
+    created = []
+
+    def make(**env: str):
+        for name in list(os.environ):
+            if name.startswith(("RATELIMIT_", "REDIS_", "SENTRY_", "PROXY_FIX_", "LOGIN_")) \
+                    or name in ("FORCE_HTTPS", "ACCESS_TOKEN_TTL_SECONDS"):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("JIFEN_ENV", "development")
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.setenv("SECRET_KEY", "a-secret-for-this-test-only")
+        monkeypatch.setenv("FIELD_ENCRYPTION_KEY", config.TestingConfig()._dev_field_key())
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        limiter._storage_dead = False
+        app = create_app(config.load_config())
+        assert app.config["ENV_NAME"] == "development"
+        ctx = app.app_context()
+        ctx.push()
+        created.append(ctx)
+        return app
+
+    yield make
+    for ctx in reversed(created):
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+def _protected(client, token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.get("/api/v1/points/profiles/", headers=headers)
+
+
+def test_rate_limiting_can_be_switched_off(app_from_env):
+    client = app_from_env(RATELIMIT_ENABLED="false").test_client()
+    for _ in range(60):
         assert _token_request(client).status_code == 401
+        assert _protected(client).status_code == 401
+        assert _protected(client, "forged").status_code == 401
+
+
+def test_the_seed_anonymous_limit_counts_every_unauthenticated_request(app_from_env, tenant):
+    """100 an hour per address, whatever route: token-less, forged-token and
+    token requests share it, and the 101st is refused before its token is looked at."""
+    app = app_from_env()
+    assert app.config["RATELIMIT_ANONYMOUS"] == "100/hour"
+    client = app.test_client()
+    creds = make_credentials(tenant)
+    statuses = []
+    for i in range(100):
+        kind = i % 4
+        if kind == 0:
+            statuses.append(_protected(client).status_code)
+        elif kind == 1:
+            statuses.append(_protected(client, f"forged-{i}").status_code)
+        elif kind == 2:
+            statuses.append(client.post("/api/v1/points/earn/", json=EARN_BODY).status_code)
+        else:
+            statuses.append(_token_request(client).status_code)
+    assert statuses == [401] * 100
+    for response in (_protected(client), _protected(client, "forged"), _token_request(client),
+                     client.post("/api/v1/auth/refresh/", json={"refresh_token": "x"}),
+                     client.post("/api/v1/auth/token/", json={
+                         "client_id": creds.client_id, "client_secret": creds.client_secret})):
+        details = assert_error(response, 429, "RATE_LIMIT_EXCEEDED")
+        assert 0 < details["retry_after"] <= 3600
+        assert response.headers["Retry-After"] == str(details["retry_after"])
+    # Another address has its own allowance, and a valid token from it is not anonymous.
+    other = {"REMOTE_ADDR": "10.0.0.9"}
+    assert client.get("/api/v1/points/profiles/", environ_base=other).status_code == 401
+    token = client.post("/api/v1/auth/token/", environ_base=other, json={
+        "client_id": creds.client_id, "client_secret": creds.client_secret}).get_json()
+    access = token["data"]["access_token"]
+    assert client.get("/api/v1/points/profiles/", environ_base=other,
+                      headers={"Authorization": f"Bearer {access}"}).status_code == 200
+
+
+def test_the_seed_client_limits_are_enforced(app_from_env, tenant, programme):
+    """500 points operations and 1000 requests an hour per client; every points
+    operation is also a request. Refused writes (a 422 here) count: the limit
+    is on attempts."""
+    app = app_from_env()
+    assert (app.config["RATELIMIT_AUTHENTICATED"], app.config["RATELIMIT_POINTS"]) == \
+        ("1000/hour", "500/hour")
+    api = login(app.test_client(), make_credentials(tenant))
+    refused = {**EARN_BODY, "points_amount": 0}
+    for _ in range(500):
+        assert api.post("/api/v1/points/earn/", json=refused).status_code == 422
+    details = assert_error(api.post("/api/v1/points/spend/", json=refused), 429,
+                           "RATE_LIMIT_EXCEEDED")
+    assert details["limit"] == "500 per 1 hour"
+    # 500 requests so far: the one the points limit refused stopped there. Reads
+    # are not points operations.
+    for _ in range(500):
+        assert api.get("/api/v1/vip/tags/").status_code == 200
+    details = assert_error(api.get("/api/v1/vip/tags/"), 429, "RATE_LIMIT_EXCEEDED")
+    assert details["limit"] == "1000 per 1 hour"
+
+
+def test_switching_rate_limits_off_keeps_the_sign_in_lockout(app_from_env, tenant, make_staff,
+                                                              fast_passwords):
+    from tests.webtools import Portal
+
+    app = app_from_env(RATELIMIT_ENABLED="false")
+    user = make_staff(tenant, "owner")
+    portal = Portal(app.test_client())
+    statuses = [portal.login(user.email, "wrong password").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert portal.login(user.email, PASSWORD).status_code == 429
+    assert _token_request(app.test_client()).status_code == 401  # the API is not limited
 
 
 @pytest.mark.redis
@@ -159,3 +272,16 @@ def test_a_redis_outage_falls_back_to_memory_instead_of_failing(make_limited_app
     # Still limited, now by the in-process counters.
     assert_error(api.post("/api/v1/points/earn/", json=EARN_BODY), 429, "RATE_LIMIT_EXCEEDED")
     assert api.get("/api/v1/vip/tags/").status_code == 200
+
+
+def test_the_lockout_holds_when_its_storage_is_away(database_url, tenant, make_staff,
+                                                  fast_passwords):
+    from tests.webtools import Portal
+
+    cfg = config.TestingConfig(database_url)
+    cfg.RATELIMIT_STORAGE_URI = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    app = create_app(cfg)
+    user = make_staff(tenant, "owner")
+    portal = Portal(app.test_client())
+    statuses = [portal.login(user.email, "wrong password").status_code for _ in range(6)]
+    assert statuses == [401] * 5 + [429]

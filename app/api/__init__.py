@@ -6,7 +6,7 @@ token alone.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import RateLimitExceeded
 
 from app import envelope
@@ -20,6 +20,20 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def _forget_previous_principal() -> None:
     # g outlives the request when an app context was pushed beforehand (tests, CLI).
     g.pop("api_principal", None)
+
+
+@bp.before_request
+def _options() -> Response | None:
+    """OPTIONS answers which methods the path allows: 204, an `Allow` header and no
+    body (Flask's own answer is a 200 with an empty HTML body)."""
+    if request.method != "OPTIONS" or \
+            not getattr(request.url_rule, "provide_automatic_options", False):
+        return None
+    allowed = current_app.make_default_options_response().allow
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    response.headers["Allow"] = ", ".join(sorted(allowed))  # as 405's allowed_methods
+    return response
 
 
 @bp.errorhandler(DomainError)

@@ -43,7 +43,8 @@ def actor() -> Actor:
 
 def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated,
              query: tuple[str, ...] = ()) -> Callable[[F], F]:
-    """Authenticate the bearer token, check `needed` permissions and the query
+    """Authenticate the bearer token (an unauthenticated request counts against
+    the address's anonymous limit), check `needed` permissions and the query
     parameters (`query`: the ones allowed), then apply `limit` (which runs after
     us, so it can key on the client)."""
     def decorate(view: F) -> F:
@@ -51,6 +52,7 @@ def requires(*needed: str, limit: Callable[[F], F] = ratelimit.authenticated,
 
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ratelimit.before_authentication()
             g.api_principal = api_auth.authenticate(bearer_token())
             permissions.require(g.api_principal.permissions, *needed)
             parsing.check_query(query)

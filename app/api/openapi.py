@@ -349,7 +349,11 @@ def document(max_points: int = 10000) -> dict[str, Any]:
                 "Authenticate with POST /api/v1/auth/token/ and send "
                 "`Authorization: Bearer <access_token>`. Every write takes an "
                 "`Idempotency-Key` header. Errors are envelopes; each code is explained at "
-                "/docs/errors/<CODE>. Limits: " + ", ".join(
+                "/docs/errors/<CODE>. Text that cannot be stored (NUL, a lone UTF-16 "
+                "surrogate) is refused anywhere in a body or a query, and each query "
+                "parameter is given at most once (VALIDATION_ERROR). OPTIONS on any path "
+                "answers 204 with an `Allow` header. Limits (unauthenticated requests count "
+                "as anonymous, per address): " + ", ".join(
                     f"{name} {current_app.config[key]}" for name, key in (
                         ("anonymous", "RATELIMIT_ANONYMOUS"),
                         ("authenticated", "RATELIMIT_AUTHENTICATED"),

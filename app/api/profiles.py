@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 
 from app import envelope
 from app.api import bp, parsing, serializers, writes
@@ -32,8 +32,7 @@ def list_profiles() -> Response:
     fields = parsing.query_fields(serializers.PROFILE_FIELDS)
     page = members.search(
         principal().tenant_id, q=parsing.query_text("q"), level_id=parsing.query_int("level"),
-        cursor=request.args.get("cursor"),
-        page_size=members.check_page_size(request.args.get("page_size")),
+        cursor=parsing.query_value("cursor"), page_size=parsing.query_page_size(),
     )
     return envelope.success([serializers.profile(p, fields) for p in page.items],
                             page_info=page_info(page))
@@ -67,8 +66,8 @@ def get_profile(user_id: str) -> Response:
 @requires(permissions.VIEW, query=("page_size", "cursor", "kind", "category"))
 def transactions(user_id: str) -> Response:
     page = points_service.history(
-        principal().tenant_id, user_id, cursor=request.args.get("cursor"),
-        page_size=members.check_page_size(request.args.get("page_size")),
+        principal().tenant_id, user_id, cursor=parsing.query_value("cursor"),
+        page_size=parsing.query_page_size(),
         kind=parsing.query_text("kind", 16), category=parsing.query_text("category", 32),
     )
     return envelope.success([serializers.transaction(t) for t in page.items],

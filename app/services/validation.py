@@ -208,3 +208,34 @@ def check_positive_int(errors: FieldErrors, field: str, value: Any, maximum: int
                             max=maximum))
         return None
     return value
+
+
+def unstorable_at(text: str) -> int | None:
+    """Where the first character of `text` that cannot be stored is, or None.
+
+    PostgreSQL text cannot hold NUL, and a lone UTF-16 surrogate (which a JSON
+    `\\ud800` escape produces) is not a character UTF-8 can encode: both fail in
+    the database driver, so they are refused where input is parsed, never
+    "cleaned" on the way in."""
+    positions = []
+    if "\x00" in text:
+        positions.append(text.index("\x00"))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # only surrogates fail to encode
+            positions.append(exc.start)
+    return min(positions) if positions else None
+
+
+def unstorable(text: str) -> str | None:
+    """Why `text` cannot be stored as given (the message for its field), or None."""
+    position = unstorable_at(text)
+    if position is None:
+        return None
+    if text[position] == "\x00":
+        return _("This text contains a NUL character (U+0000) at position %(position)s, "
+                 "which cannot be stored.", position=position + 1)
+    return _("This text contains a lone UTF-16 surrogate (U+%(code)04X) at position "
+             "%(position)s, which cannot be stored.", code=ord(text[position]),
+             position=position + 1)

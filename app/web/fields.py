@@ -20,13 +20,13 @@ from typing import Any
 from babel import support
 from flask import current_app, request
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import widgets
 from wtforms.i18n import messages_path
 from wtforms.widgets.core import clean_key
 
 from app import caches
+from app.web.forms import Form
 
 MAX_KEPT = 512
 
@@ -121,6 +121,6 @@ class KeptMessages:
         return _wtforms_catalogue(str(get_locale()))
 
 
-class PortalForm(FlaskForm):
+class PortalForm(Form):
     class Meta(DrawOnce, KeptMessages):
         pass

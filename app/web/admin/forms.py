@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField,
 )
@@ -12,13 +11,14 @@ from app.models import ROLES
 from app.services import api_clients, tenants
 from app.services.permissions import POINT_PERMISSIONS
 from app.web import labels
+from app.web.forms import Form
 
 
 def role_choices() -> dict[str, str]:
     return {r: labels.label(labels.ROLES, r) for r in ROLES}
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     name = StringField(_l("Programme name"), validators=[Length(max=tenants.NAME_MAX)])
     max_points_per_operation = IntegerField(_l("Maximum points per operation"),
                                             validators=[InputRequired()])
@@ -27,7 +27,7 @@ class SettingsForm(FlaskForm):
                                        description=_l("Leave empty: points never expire."))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = EmailField(_l("Email"))
     display_name = StringField(_l("Name"), validators=[Optional()])
     role = SelectField(_l("Role"), choices=role_choices)
@@ -36,11 +36,11 @@ class StaffForm(FlaskForm):
                                             "An existing account keeps its password."))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField(_l("Role"), choices=role_choices)
 
 
-class ApiClientForm(FlaskForm):
+class ApiClientForm(Form):
     name = StringField(_l("Name"), validators=[Length(max=api_clients.NAME_MAX)])
     permissions = SelectMultipleField(
         _l("Permissions"), choices=lambda: {p: labels.label(labels.PERMISSIONS, p)
@@ -50,5 +50,5 @@ class ApiClientForm(FlaskForm):
                              description=_l("e.g. 20000/hour; empty: the default limit."))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A POST with nothing but its CSRF token (revoke, deactivate)."""

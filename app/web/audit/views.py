@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Optional
 
@@ -15,6 +14,7 @@ from app.services.errors import ValidationFailed
 from app.services.members import Page
 from app.services.permissions import MANAGE
 from app.web.audit import bp
+from app.web.forms import Form
 from app.web.render import apply_errors, page
 from app.web.tenancy import TenantContext, tenant_view
 
@@ -22,7 +22,7 @@ TARGET_TYPES = ("member", "transaction", "batch", "vip_tag", "level", "staff", "
                 "tenant")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 

@@ -1,23 +1,20 @@
 """Sign-in, sign-out, the password change and the language choice.
 
-Failed sign-ins are audited by the service and limited here, per account and
-per address: only failures count, so a person who types the password right is
-never held up by their own earlier success.
+Failed sign-ins are audited by the service and limited per account and per
+address (lockout.py).
 """
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.extensions import limiter
-from app.request_context import client_ip
 from app.services import sessions
 from app.services import staff as staff_service
 from app.services.errors import ValidationFailed
-from app.web.auth import bp
+from app.web.auth import bp, lockout
 from app.web.auth import session as portal_session
 from app.web.auth.forms import LanguageForm, LoginForm, PasswordForm
 from app.web.context import actor
@@ -35,31 +32,8 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
-
-
-def _address_key() -> str:
-    return "login-ip:" + (client_ip() or "unknown")
-
-
-def _account_limit() -> str:
-    return current_app.config.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
-
-
-def _address_limit() -> str:
-    return current_app.config.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed,
-               scope="login-account")
-@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed,
-               scope="login-ip")
+@lockout.guard
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("home.index"))

@@ -14,6 +14,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from app.services import batch, points
 from app.services.errors import DomainError
+from app.services.validation import unstorable_at
 from app.services.permissions import EARN
 from app.web.batch import bp
 from app.web.context import actor
@@ -85,9 +86,16 @@ def parse(text: str) -> CsvRows:
 
 def _decode(data: bytes) -> str:
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise CsvProblem(_("The file is not UTF-8 text. Save it as “CSV UTF-8”.")) from None
+    # Strict UTF-8 cannot carry a surrogate, but it can carry a NUL.
+    position = unstorable_at(text)
+    if position is not None:
+        raise CsvProblem(_("Line %(line)s contains a character that cannot be stored "
+                           "(U+%(code)04X).", line=text.count("\n", 0, position) + 1,
+                           code=ord(text[position])))
+    return text
 
 
 @bp.route("/t/<slug>/batch-earn/", methods=["GET", "POST"])

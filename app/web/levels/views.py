@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
@@ -12,12 +11,13 @@ from app.services import levels
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.context import actor
+from app.web.forms import Form
 from app.web.levels import bp
 from app.web.render import page, refuse
 from app.web.tenancy import TenantContext, tenant_view
 
 
-class LevelForm(FlaskForm):
+class LevelForm(Form):
     level_name = StringField(_l("Name"), validators=[Length(max=levels.LEVEL_NAME_MAX)])
     min_points = IntegerField(_l("Lifetime points needed"), validators=[InputRequired()])
     benefits = TextAreaField(_l("Benefits"), validators=[Length(max=levels.BENEFITS_MAX)])

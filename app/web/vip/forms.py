@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.services import vip
 from app.web import labels
+from app.web.forms import Form
 from app.web.members.forms import KeyedForm
 from app.web.tenancy import TenantContext
 
@@ -26,7 +26,7 @@ def grant_form(tc: TenantContext, bound: bool = False) -> GrantForm:
     form.resolution.choices = dict(labels.translated(labels.RESOLUTIONS))
     return form
 
-class TagForm(FlaskForm):
+class TagForm(Form):
     tag_name = StringField(_l("Name"), validators=[Length(max=vip.TAG_NAME_MAX)])
     tag_type = StringField(_l("Type"), validators=[Length(max=vip.TAG_TYPE_MAX)],
                            description=_l("Tags of one type exclude each other, e.g. vip."))
@@ -36,5 +36,5 @@ class TagForm(FlaskForm):
     points_price = IntegerField(_l("Price in points (optional)"), validators=[Optional()])
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     confirm = HiddenField(default="yes")
