@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditLog
-from app.services import levels, members, points, vip
+from app.services import ledger, levels, members, vip
 from app.services.errors import DomainError, ValidationFailed
 from tests.ledger_helpers import refused
 
@@ -65,7 +65,7 @@ def test_find_row_reads_a_member_of_its_own_tenant_fresh(tenant, other_tenant, m
     make_member(tenant, "alice", display_name="Alice")
     make_member(other_tenant, "bob")
     loaded = members.find(tenant.id, "alice")  # an ORM object the session keeps
-    points.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
     row = members.find_row(tenant.id, "alice")
     assert (row.id, row.user_id, row.display_name, row.total_points) == (
         loaded.id, "alice", "Alice", 30)
@@ -151,7 +151,7 @@ def test_search_pages_with_a_cursor(tenant, crowd):
 
 def test_search_filters_by_level_and_tag(tenant, crowd, actor):
     gold = levels.create(tenant.id, actor, level_name="Gold", min_points=100)
-    points.earn(tenant.id, actor, user_id="u101", points_amount=150, category="login")
+    ledger.earn(tenant.id, actor, user_id="u101", points_amount=150, category="login")
     tag = vip.create_tag(tenant.id, actor, tag_name="VIP", tag_type="vip", rank=1,
                          duration_days=30)
     vip.grant(tenant.id, actor, user_id="u102", tag_id=tag.id)

@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 
 from app.extensions import db
 from app.models import PointTransaction
-from app.services import members, points
+from app.services import ledger, members
 from app.services.errors import NOT_FOUND, DomainError
 
 _tx = PointTransaction.__table__
@@ -31,9 +31,9 @@ def history_page(tenant_id: int, member_id: int, user_id: str, *, cursor: str | 
                  page_size: int = 20, kind: str | None = None,
                  category: str | None = None) -> tuple[members.Page, set[int]]:
     """A member already found: one page of its history, newest first, keyset-paged
-    by id as `points.history` pages it, and which of the page's entries have been
+    by id as `ledger.history` pages it, and which of the page's entries have been
     reversed, in one statement."""
-    page, rows = points.history_rows(tenant_id, member_id, user_id, cursor=cursor,
+    page, rows = ledger.history_rows(tenant_id, member_id, user_id, cursor=cursor,
                                      page_size=page_size, kind=kind, category=category,
                                      extra=(_is_reversed,))
     return page, {r.id for r in rows if r.is_reversed}
@@ -41,7 +41,7 @@ def history_page(tenant_id: int, member_id: int, user_id: str, *, cursor: str | 
 
 def of_member(tenant_id: int, user_id: str, transaction_id: int):
     """A member's transaction, or NOT_FOUND (also when it is another member's)."""
-    row = points.get_transaction(tenant_id, transaction_id)
+    row = ledger.get_transaction(tenant_id, transaction_id)
     if row.user_id != user_id:
         raise DomainError(NOT_FOUND)
     return row

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select, update
 from app.extensions import cache, db
 from app.models import Member, MemberTag, VipTag
 from app.services import audit, clock, members
-from app.services import points as points_service
+from app.services import ledger
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, POINTS_DISABLED, VIP_TAG_CONFLICT, DomainError
 from app.services.uow import transactional
@@ -286,9 +286,9 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
 
     payment_id = None
     if pay_with_points:
-        view, _row = points_service._debit(
+        view, _row = ledger.debit(
             tenant_id, actor, member, amount=tag.points_price, kind="spend",
-            category="vip_upgrade", reason=tag.tag_name, now=now, key=idempotency_key,
+            category="vip_upgrade", reason=tag.tag_name, now=now, idempotency_key=idempotency_key,
             audit_action="points.spend", audit_extra={"vip_tag_id": tag.id})
         payment_id = view.id
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import lazyload
 
 from app.extensions import db, login_manager
 from app.models import StaffUser
-from app.services import points
+from app.services import ledger
 from app.web import formatting, labels, urls
 
 
@@ -85,7 +85,7 @@ def register_templating(app: Flask) -> None:
             "tc": tenancy,
             "can": (lambda p: tenancy is not None and tenancy.can(p)),
             "my_roles": _my_roles,
-            "reversible": points.is_reversible_kind,
+            "reversible": ledger.is_reversible_kind,
             "LANGUAGES": labels.LANGUAGES,
             "get_locale": get_locale,
             **formatting.page_context(),  # _, the *_label lookups, the page's locale

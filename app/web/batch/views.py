@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
-from app.services import batch, points
+from app.services import batch, ledger
 from app.services.errors import DomainError
 from app.services.permissions import EARN
 from app.web.batch import bp
@@ -22,7 +22,7 @@ from app.web.tenancy import TenantContext, tenant_view
 from wtforms import HiddenField
 
 COLUMNS = ("user_id", "points_amount", "category", "reason")
-MAX_ROWS = points.BATCH_MAX
+MAX_ROWS = ledger.BATCH_MAX
 
 
 class UploadForm(KeyedForm):
@@ -48,7 +48,7 @@ def _amount(raw: str) -> Any:
         return text
 
 
-def parse(text: str) -> list[points.EarnItem]:
+def parse(text: str) -> list[ledger.EarnItem]:
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in COLUMNS if c not in header]
@@ -62,7 +62,7 @@ def parse(text: str) -> list[points.EarnItem]:
             continue  # blank line
         if len(items) >= MAX_ROWS:
             raise CsvProblem(_("At most %(max)s rows per file.", max=MAX_ROWS))
-        items.append(points.EarnItem(
+        items.append(ledger.EarnItem(
             user_id=(record.get("user_id") or "").strip(),
             points_amount=_amount(record.get("points_amount") or ""),
             category=(record.get("category") or "").strip(), reason=record.get("reason") or ""))
@@ -109,7 +109,7 @@ def confirm(tc: TenantContext):
         try:
             items = parse(form.csv_text.data or "")
             body, _replayed = once(tc.tenant.id, form.idempotency_key.data, form, lambda: {
-                "transactions": len(points.batch_earn(tc.tenant.id, actor(), items)),
+                "transactions": len(ledger.batch_earn(tc.tenant.id, actor(), items)),
                 "points": sum(i.points_amount for i in items)})
         except CsvProblem as exc:
             error = str(exc)

@@ -15,7 +15,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from app.services import members, points, transactions
+from app.services import ledger, members, transactions
 from app.services.errors import DomainError
 from app.services.permissions import ADJUST, EARN, SPEND
 from app.web.context import actor
@@ -35,14 +35,14 @@ def _adjust_fields(form: Any) -> dict[str, Any]:
     return {"points_amount": form.points_amount.data, "reason": form.reason.data or ""}
 
 
-OPS: dict[str, tuple[type, Callable[..., points.Outcome], Callable[[Any], dict[str, Any]]]] = {
-    "earn": (EarnForm, points.earn, _points_fields),
-    "spend": (SpendForm, points.spend, _points_fields),
-    "adjust": (AdjustForm, points.adjust, _adjust_fields),
+OPS: dict[str, tuple[type, Callable[..., ledger.Outcome], Callable[[Any], dict[str, Any]]]] = {
+    "earn": (EarnForm, ledger.earn, _points_fields),
+    "spend": (SpendForm, ledger.spend, _points_fields),
+    "adjust": (AdjustForm, ledger.adjust, _adjust_fields),
 }
 
 
-def _done_message(outcome: points.Outcome | None, profile: members.Profile) -> str:
+def _done_message(outcome: ledger.Outcome | None, profile: members.Profile) -> str:
     if outcome is None:  # a repeated submit of a form that already worked
         return _("Already done. Balance: %(balance)s.", balance=format_decimal(profile.total_points))
     amount = outcome.transaction.points_amount
@@ -57,7 +57,7 @@ def _change(tc: TenantContext, user_id: str, op: str):
     form = form_class()
     status = 422
     if form.validate_on_submit():
-        result: dict[str, points.Outcome] = {}
+        result: dict[str, ledger.Outcome] = {}
 
         def operation() -> dict[str, Any]:
             outcome = service(tc.tenant.id, actor(), user_id=user_id,
@@ -80,7 +80,7 @@ def _change(tc: TenantContext, user_id: str, op: str):
     return render_template("members/show.html", **member_context(tc, user_id, **{op: form})), status
 
 
-def _changed(tc: TenantContext, user_id: str, op: str, outcome: points.Outcome | None):
+def _changed(tc: TenantContext, user_id: str, op: str, outcome: ledger.Outcome | None):
     profile = outcome.profile if outcome else members.get_profile(tc.tenant.id, user_id)
     message = _done_message(outcome, profile)
     if not is_partial():
@@ -125,7 +125,7 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
     if form.validate_on_submit():
         try:
             once(tc.tenant.id, form.idempotency_key.data, form, lambda: {
-                "transaction_id": points.reverse(
+                "transaction_id": ledger.reverse(
                     tc.tenant.id, actor(), tx_id, reason=form.reason.data or "",
                     idempotency_key=form.idempotency_key.data).transaction.id})
         except DomainError as exc:
