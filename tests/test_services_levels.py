@@ -21,7 +21,7 @@ def level_of(tenant, user_id: str) -> str | None:
 
 def stored_level(tenant, user_id: str) -> int | None:
     db.session.expire_all()
-    return members.find(tenant.id, user_id).level_id
+    return members.locate(tenant.id, user_id).level_id
 
 
 def earn(tenant, actor, amount, user="alice"):

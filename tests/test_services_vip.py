@@ -312,7 +312,7 @@ def test_extensions_stop_before_the_calendar_runs_out(app, tenant, make_member, 
             break
         extensions += 1
         assert extensions < 100
-    held = vip.members.active_tags([vip.members.find(tenant.id, "methuselah").id])
+    held = vip.members.active_tags([vip.members.locate(tenant.id, "methuselah").id])
     (holding,) = next(iter(held.values()))
     assert holding.expires_at + timedelta(days=36500) >= vip.LATEST_EXPIRY
     preview = vip.preview_conflict(tenant.id, "methuselah", tag.id)

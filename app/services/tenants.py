@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Row, bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 
 from app.extensions import db
 from app.models import Tenant
@@ -18,6 +20,23 @@ from app.services.validation import FieldErrors, check_positive_int, check_text
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_POINTS_CEILING = 1_000_000_000
 MAX_EXPIRY_DAYS = 36500
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """A tenant's columns as read: its settings, fresh from the database."""
+
+    id: int
+    slug: str
+    name: str
+    max_points_per_operation: int
+    default_expiry_days: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, source: Any) -> TenantRecord:
+        """From a row with the tenants table's columns (a Core row or a Tenant)."""
+        return cls(*(getattr(source, name) for name in cls.__dataclass_fields__))
 
 
 def get(tenant_id: int) -> Tenant:
@@ -43,8 +62,8 @@ _FOR_LEVEL_WRITE_PG = _FOR_LEVEL_WRITE.add_columns(
     func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)))
 
 
-def get_for_level_write(tenant_id: int) -> Row:
-    """The tenant's row (its settings as committed now), with this tenant's levels
+def get_for_level_write(tenant_id: int) -> TenantRecord:
+    """The tenant's settings as committed now, with this tenant's levels
     held steady until the transaction ends.
 
     Writes that derive members' levels (credits, credit reversals, new members)
@@ -62,7 +81,7 @@ def get_for_level_write(tenant_id: int) -> Row:
         row = db.session.execute(_FOR_LEVEL_WRITE, {"tenant_id": tenant_id}).first()
     if row is None:
         raise DomainError(NOT_FOUND)
-    return row
+    return TenantRecord.of(row)
 
 
 def get_by_slug(slug: str) -> Tenant | None:

@@ -37,7 +37,7 @@ def register(app: Flask) -> None:
         if not user_id.isdigit():
             return None
         # Not the memberships the model loads eagerly by default: a tenant page
-        # asks for exactly what it needs (staff.memberships_of), other pages none.
+        # asks for exactly what it needs (staff.roles_of), other pages none.
         return db.session.get(StaffUser, int(user_id),
                               options=[lazyload(StaffUser.memberships)])
 

@@ -110,6 +110,7 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
     fresh = db.session.execute(
         select(_m).where(_m.c.id.in_([r.id for r in rows.values()]))
     ).all()
-    profiles = {p.user_id: p for p in members.profiles(tenant_id, list(fresh))}
+    profiles = {p.user_id: p for p in members.profiles(
+        tenant_id, [members.MemberRecord.of(row) for row in fresh])}
     return [Outcome(view_of(tx_id, op.user_id, entry, actor), profiles[op.user_id])
             for entry, tx_id, op in zip(entries, tx_ids, cleaned, strict=True)]

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, update
 
 from app.extensions import db
 from app.services import audit, clock, levels, members, tenants
 from app.services.context import Actor
-from app.services.errors import MEMBER_NOT_FOUND, POINTS_DISABLED, DomainError
+from app.services.errors import POINTS_DISABLED, DomainError
 from app.services.ledger.checks import EARN, validated
 from app.services.ledger.entries import (
     Outcome, default_expiry, insert_credit, ledger_row, members_table, view_of,
@@ -37,17 +37,6 @@ def _credit_member_statement() -> Any:
 _CREDIT_MEMBER = _credit_member_statement()
 
 
-def _diagnose_missing(tenant_id: int, user_id: str) -> DomainError:
-    """An UPDATE matched no row: say whether the member is missing or disabled."""
-    row = db.session.execute(
-        select(_m.c.is_points_enabled).where(_m.c.tenant_id == tenant_id,
-                                             _m.c.user_id == user_id)
-    ).first()
-    if row is None:
-        return DomainError(MEMBER_NOT_FOUND)
-    return DomainError(POINTS_DISABLED, {"user_id": user_id})
-
-
 def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str,
            category: str, reason: str, expires_at: datetime | None, now: datetime,
            idempotency_key: str | None, audit_action: str) -> Outcome:
@@ -55,8 +44,9 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
     balances and re-derives the level."""
     row = db.session.execute(_CREDIT_MEMBER, {
         "b_tenant": tenant_id, "b_user": user_id, "amount": amount, "now": now}).first()
-    if row is None:
-        raise _diagnose_missing(tenant_id, user_id)
+    if row is None:  # no such member (locate says so), or its points are disabled
+        members.locate(tenant_id, user_id)
+        raise DomainError(POINTS_DISABLED, {"user_id": user_id})
     entry = ledger_row(tenant_id=tenant_id, member_id=row.id, kind=kind, amount=amount,
                        balance_after=row.total_points, category=category, reason=reason,
                        actor=actor, now=now, expires_at=expires_at,
@@ -65,7 +55,8 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
     audit.record(tenant_id, actor, audit_action, "member", user_id,
                  {"transaction_id": tx_id, "points_amount": amount, "category": category,
                   "reason": reason}, at=now)
-    return Outcome(view_of(tx_id, user_id, entry, actor), members.profile_of(tenant_id, row))
+    return Outcome(view_of(tx_id, user_id, entry, actor),
+                   members.profile_of(tenant_id, members.MemberRecord.of(row)))
 
 
 @transactional

@@ -13,12 +13,12 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from app.extensions import db
 from app.services import audit, clock, members, tenants
 from app.services.context import Actor
-from app.services.errors import INSUFFICIENT_POINTS, MEMBER_NOT_FOUND, POINTS_DISABLED, DomainError
+from app.services.errors import INSUFFICIENT_POINTS, DomainError
 from app.services.ledger.checks import ADJUST, SPEND, validated
 from app.services.ledger.credits import credit
 from app.services.ledger.entries import (
     Outcome, TxView, allocations_table, default_expiry, insert_entry, ledger_row, lots_table,
-    members_table, view_of,
+    members_table, require_points_enabled, view_of,
 )
 from app.services.ledger.expiry import lot_category, write_expiries
 from app.services.uow import transactional
@@ -39,15 +39,10 @@ def insufficient(required: int, available: int) -> DomainError:
     })
 
 
-def _lock_member(tenant_id: int, user_id: str) -> Row:
-    row = db.session.execute(
-        select(_m).where(_m.c.tenant_id == tenant_id, _m.c.user_id == user_id).with_for_update()
-    ).first()
-    if row is None:
-        raise DomainError(MEMBER_NOT_FOUND)
-    if not row.is_points_enabled:
-        raise DomainError(POINTS_DISABLED, {"user_id": user_id})
-    return row
+def _lock_member(tenant_id: int, user_id: str) -> members.MemberRecord:
+    member = members.locate(tenant_id, user_id, lock=True)
+    require_points_enabled(member)
+    return member
 
 
 def _open_lots(member_id: int) -> Iterator[Row]:
@@ -84,9 +79,10 @@ def _open_lots(member_id: int) -> Iterator[Row]:
         last_id = rows[-1].id
 
 
-def debit(tenant_id: int, actor: Actor, member: Row, *, amount: int, kind: str, category: str,
-          reason: str, now: datetime, idempotency_key: str | None, audit_action: str,
-          audit_extra: dict[str, Any] | None = None) -> tuple[TxView, Row]:
+def debit(tenant_id: int, actor: Actor, member: members.MemberRecord, *, amount: int, kind: str,
+          category: str, reason: str, now: datetime, idempotency_key: str | None,
+          audit_action: str,
+          audit_extra: dict[str, Any] | None = None) -> tuple[TxView, members.MemberRecord]:
     """Take `amount` (> 0) from a member whose row the caller has locked; the entry
     and the member's row after it."""
     balance = member.total_points
@@ -119,12 +115,12 @@ def debit(tenant_id: int, actor: Actor, member: Row, *, amount: int, kind: str, 
         .values(remaining=_lots.c.remaining - bindparam("take")),
         [{"lot_id": lot_id, "take": take} for lot_id, take in takes],
     )
-    row = db.session.execute(
+    row = members.MemberRecord.of(db.session.execute(
         update(_m).where(_m.c.id == member.id)
         .values(total_points=_m.c.total_points - (amount + expired_points),
                 updated_at=now, last_activity_at=now)
         .returning(*_m.c)
-    ).one()
+    ).one())
     assert row.total_points == balance, "ledger and balance diverged"
     data = {"transaction_id": tx_id, "points_amount": -amount, "category": category,
             "reason": reason}

@@ -13,6 +13,7 @@ from app.models import Member, PointLot, PointTransaction
 from app.models.ledger import LotAllocation
 from app.services import bulk, members
 from app.services.context import Actor
+from app.services.errors import POINTS_DISABLED, DomainError
 
 tx_table = PointTransaction.__table__
 lots_table = PointLot.__table__
@@ -60,6 +61,11 @@ class TxView:
 class Outcome:
     transaction: TxView
     profile: members.Profile
+
+
+def require_points_enabled(member: members.MemberRecord) -> None:
+    if not member.is_points_enabled:
+        raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
 
 
 def ledger_actor_type(actor: Actor) -> str:

@@ -19,7 +19,7 @@ _tx = tx_table
 def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_size: int = 20,
             kind: str | None = None, category: str | None = None) -> members.Page:
     """A member's transactions, newest first."""
-    member = members.find_row(tenant_id, user_id)
+    member = members.locate(tenant_id, user_id)
     return history_rows(tenant_id, member.id, user_id, cursor=cursor, page_size=page_size,
                         kind=kind, category=category)[0]
 

@@ -10,12 +10,12 @@ from app.extensions import db
 from app.services import audit, clock, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import (
-    ALREADY_REVERSED, NOT_FOUND, NOT_REVERSIBLE, POINTS_DISABLED, DomainError,
+    ALREADY_REVERSED, NOT_FOUND, NOT_REVERSIBLE, DomainError,
 )
 from app.services.ledger.checks import check_idempotency_key
 from app.services.ledger.entries import (
     Outcome, allocations_table, insert_entry, is_reversible_kind, ledger_row, lots_table,
-    members_table, tx_table, view_of,
+    members_table, require_points_enabled, tx_table, view_of,
 )
 from app.services.uow import transactional
 from app.services.validation import FieldErrors, check_reason, is_row_id
@@ -49,11 +49,8 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
     original = get_transaction(tenant_id, transaction_id)
     if not is_reversible_kind(original.kind):
         raise DomainError(NOT_REVERSIBLE, {"kind": original.kind})
-    member = db.session.execute(
-        select(_m).where(_m.c.id == original.member_id).with_for_update()
-    ).one()
-    if not member.is_points_enabled:
-        raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
+    member = members.locate(tenant_id, original.user_id, lock=True)
+    require_points_enabled(member)
     existing = db.session.execute(
         select(_tx.c.id).where(_tx.c.reverses_id == original.id)
     ).scalar()
@@ -110,4 +107,4 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
                  {"reversal_id": tx_id, "points_amount": entry["amount"], "reason": reason,
                   "user_id": member.user_id}, at=now)
     return Outcome(view_of(tx_id, member.user_id, entry, actor),
-                   members.profile_of(tenant_id, row))
+                   members.profile_of(tenant_id, members.MemberRecord.of(row)))

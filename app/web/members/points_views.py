@@ -52,7 +52,7 @@ def _done_message(outcome: ledger.Outcome | None, profile: members.Profile) -> s
 
 
 def _change(tc: TenantContext, user_id: str, op: str):
-    members.find(tc.tenant.id, user_id)  # another tenant's member: 404 before anything
+    members.locate(tc.tenant.id, user_id)  # another tenant's member: 404 before anything
     form_class, service, fields = OPS[op]
     form = form_class()
     status = 422
@@ -154,7 +154,7 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
 @tenant_view(ADJUST)
 def reverse_cancel(tc: TenantContext, user_id: str):
     """Closing the confirmation empties its panel (htmx) or goes back to the member."""
-    members.find(tc.tenant.id, user_id)
+    members.locate(tc.tenant.id, user_id)
     if is_partial():
         return '<div id="reverse-panel"></div>'
     return redirect(url_for("members.show", user_id=user_id))

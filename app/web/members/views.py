@@ -143,7 +143,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
 @tenant_view(VIEW)
 def show(tc: TenantContext, user_id: str):
     if is_partial():  # history paging and filters
-        form, page, reversed_ = history_page(tc, members.find_row(tc.tenant.id, user_id))
+        form, page, reversed_ = history_page(tc, members.locate(tc.tenant.id, user_id))
         return render_template("members/_history_rows.html", page=page,
                                reversed_ids=reversed_, history_form=form, user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))

@@ -30,7 +30,7 @@ def _conflict_context(tc: TenantContext, user_id: str, form: GrantForm) -> dict 
 @bp.route("/t/<slug>/members/<user_id>/vip", methods=["GET", "POST"])
 @tenant_view(MANAGE)
 def grant(tc: TenantContext, user_id: str):
-    members.find(tc.tenant.id, user_id)
+    members.locate(tc.tenant.id, user_id)
     if request.method == "GET":  # "cancel" on the conflict form
         if not is_partial():
             return redirect(url_for("members.show", user_id=user_id))
