@@ -46,6 +46,7 @@ class TxView:
     reverses_id: int | None
     actor_type: str = "system"
     actor_label: str = ""
+    is_reversed: bool = False  # read with a member's history; not part of the API's entry
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -89,8 +89,8 @@ def _changed(tc: TenantContext, user_id: str, op: str, outcome: ledger.Outcome |
     context: dict[str, Any] = dict(op=op, form=OPS[op][0](formdata=None), profile=profile,
                                    message=message, new_row=outcome.transaction if outcome else None)
     if outcome is None:
-        _form, page, reversed_ = history_page(tc, profile)
-        context.update(page=page, reversed_ids=reversed_)
+        _form, page = history_page(tc, profile)
+        context.update(page=page)
     return render_template("members/_changed.html", **context)
 
 
@@ -139,9 +139,9 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
             if not is_partial():
                 flash(message)
                 return redirect(url_for("members.show", user_id=user_id))
-            _form, page, reversed_ = history_page(tc, profile)
+            _form, page = history_page(tc, profile)
             return render_template("members/_reversed.html", profile=profile, page=page,
-                                   reversed_ids=reversed_, message=message)
+                                   message=message)
     elif form.is_submitted():
         status = 422
     context = dict(tx=tx, form=form, user_id=user_id)

@@ -78,9 +78,9 @@ def _granted(tc: TenantContext, user_id: str, form: GrantForm):
         flash(message)
         return redirect(url_for("members.show", user_id=user_id))
     profile = members.get_profile(tc.tenant.id, user_id)
-    _form, page, reversed_ = history_page(tc, profile)
+    _form, page = history_page(tc, profile)
     return render_template("vip/_granted.html", form=grant_form(tc), profile=profile,
-                           message=message, page=page, reversed_ids=reversed_)
+                           message=message, page=page)
 
 
 from app.web.vip import catalogue_views  # noqa: E402,F401
