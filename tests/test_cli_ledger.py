@@ -120,6 +120,20 @@ def test_points_expire_reports_lots_points_members_and_tags(cli, tenant, make_me
     assert_consistent()
 
 
+def test_dashboard_roll_up_stores_the_closed_days(cli, tenant, other_tenant):
+    from app.models import DailyStat
+    from app.services import dashboard
+
+    assert cli("dashboard", "roll-up", "--tenant", "acme").stdout.strip() == (
+        f"rolled up {dashboard.WINDOW_DAYS} days")
+    assert cli("dashboard", "roll-up").stdout.strip() == (
+        f"rolled up {dashboard.WINDOW_DAYS} days")  # globex's; acme's are stored already
+    assert cli("dashboard", "roll-up").stdout.strip() == "rolled up 0 days"
+    assert db.session.execute(select(func.count()).select_from(DailyStat)).scalar_one() == \
+        2 * dashboard.WINDOW_DAYS
+    one_line_error(cli("dashboard", "roll-up", "--tenant", "nope"))
+
+
 def test_points_verify_reports_a_broken_ledger(cli, tenant, make_member, actor):
     make_member(tenant, "alice")
     ledger.earn(tenant.id, actor, user_id="alice", points_amount=10, category="login")

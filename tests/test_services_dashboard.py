@@ -39,6 +39,28 @@ def test_it_sums_periods_and_the_liability(tenant, make_member, actor):
     assert board.latest[0].points_amount == 30
 
 
+def test_building_the_page_writes_nothing_and_sums_unrolled_days_live(
+        tenant, make_member, actor):
+    _activity(tenant, make_member, actor)
+    writes: list[str] = []
+
+    def spy(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    with clock.frozen(NOON):
+        event.listen(db.engine, "before_cursor_execute", spy)
+        try:
+            live = dashboard.build(tenant.id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", spy)
+        assert writes == [] and db.session.execute(select(DailyStat)).first() is None
+        dashboard.roll_up(tenant.id)
+        stored = dashboard.build(tenant.id)
+    assert [d.totals for d in live.daily] == [d.totals for d in stored.daily]
+    assert [d.totals.issued for d in live.daily][-4:] == [500, 0, 70, 30]
+
+
 def test_closed_days_are_summed_once_and_read_from_the_table(tenant, make_member, actor):
     _activity(tenant, make_member, actor)
     with clock.frozen(NOON):

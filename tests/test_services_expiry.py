@@ -143,3 +143,26 @@ def test_a_batch_of_many_members_is_three_statements(
     # the next due lots, the members' locks, the statement; the search that finds none
     assert len(seen) == 4, seen
     assert_consistent()
+
+
+class _Abandon(Exception):
+    pass
+
+
+def test_expiry_commits_through_the_unit_of_work(tenant, make_member, actor, clk):
+    """Each batch is a transaction of its own, begun and committed by the unit of
+    work: inside an enclosing transaction it joins it, and rolls back with it."""
+    from app.services import uow
+
+    make_member(tenant, "ann")
+    ledger.earn(tenant.id, actor, user_id="ann", points_amount=5, category="login",
+                expires_at=iso(clk.later(days=1)))
+    clk.advance(days=2)
+    with pytest.raises(_Abandon), uow.atomic():
+        assert ledger.expire_due(tenant_id=tenant.id, batch_size=1).lots == 1
+        raise _Abandon
+    db.session.rollback()
+    assert members.get_profile(tenant.id, "ann").total_points == 5
+    assert ledger.expire_due(tenant_id=tenant.id, batch_size=1).lots == 1
+    assert members.get_profile(tenant.id, "ann").total_points == 0
+    assert_consistent()

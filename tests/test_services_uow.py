@@ -63,3 +63,10 @@ def test_a_batch_preview_logs_nothing(tenant, make_member, actor, events):
     assert result.ok
     assert events == []
     assert ledger.history(tenant.id, "alice").items == []
+
+
+def test_is_postgres_is_asked_in_one_place(app, db_backend):
+    from app.database import is_postgres
+    from app.extensions import db
+
+    assert is_postgres() is is_postgres(db.engine) is (db_backend == "postgresql")

@@ -166,9 +166,9 @@ def register(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    from app.cli import backup, keys, maintenance
+    from app.cli import backup, dashboard, keys, maintenance
 
-    for module in (backup, keys, maintenance):
+    for module in (backup, dashboard, keys, maintenance):
         app.cli.add_command(module.cli)
 
 

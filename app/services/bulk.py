@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Table, Text, insert, text
 from sqlalchemy.types import TypeDecorator
 
+from app.database import is_postgres
 from app.extensions import db
 
 
@@ -28,10 +29,6 @@ def _pg_type(column: Any) -> str:
         if isinstance(kind, sa_type):
             return name
     raise TypeError(f"no array type for {column}")
-
-
-def is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def reserve_ids(table: Table, count: int) -> list[int]:

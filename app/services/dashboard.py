@@ -22,9 +22,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.database import is_postgres
 from app.extensions import cache, db
 from app.models import (
-    AuditLog, DailyStat, Member, MemberTag, PointLot, PointTransaction, VipTag,
+    AuditLog, DailyStat, Member, MemberTag, PointLot, PointTransaction, Tenant, VipTag,
 )
 from app.models.dashboard import AMOUNT_COLUMNS
 from app.services import clock, levels
@@ -42,6 +43,7 @@ _members = Member.__table__
 _lots = PointLot.__table__
 _holdings = MemberTag.__table__
 _audit = AuditLog.__table__
+_tenants = Tenant.__table__
 
 CACHE_SECONDS = 60
 # A cached page is only kept while the tenant's recent activity is this small:
@@ -139,7 +141,7 @@ class Dashboard:
 
 def _day_expr() -> Any:
     """The UTC calendar day of a transaction, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return func.date(func.timezone("UTC", _tx.c.created_at))
     return func.date(_tx.c.created_at)  # SQLite stores naive UTC text
 
@@ -206,15 +208,22 @@ def roll_up(tenant_id: int, now: datetime | None = None) -> int:
                      **{name: getattr(totals, name) for name in AMOUNT_COLUMNS},
                      "transactions": totals.transactions})
         day += timedelta(days=1)
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(insert(_stats).on_conflict_do_nothing(
         index_elements=["tenant_id", "day"]), rows)
     return len(rows)
 
 
+def roll_up_all(now: datetime | None = None) -> int:
+    """`roll_up` for every tenant (the CLI's and the daily job's); days stored in all."""
+    tenant_ids = db.session.execute(select(_tenants.c.id).order_by(_tenants.c.id)).scalars().all()
+    return sum(roll_up(tenant_id, now) for tenant_id in tenant_ids)
+
+
 def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]:
-    """The window's days, oldest first: stored rows for closed days, live sums after."""
+    """The window's days, oldest first: stored rows for the closed days the roll-up
+    has summed, live sums from the day after the last of them (the page never
+    writes: the roll-up runs from the CLI, and later on a schedule)."""
     now = now or clock.now()
     today = now.date()
     first = today - timedelta(days=WINDOW_DAYS - 1)
@@ -226,7 +235,7 @@ def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]
     ):
         by_day[_as_date(row.day)] = Totals(**{name: row._mapping[name]
                                               for name in AMOUNT_COLUMNS + ("transactions",)})
-    live_start = max(first, through + timedelta(days=1))
+    live_start = max(by_day) + timedelta(days=1) if by_day else first
     by_day.update(_sum_days(tenant_id, _midnight(live_start), None))
     return [DayTotals(first + timedelta(days=i), by_day.get(first + timedelta(days=i), Totals()))
             for i in range(WINDOW_DAYS)]
@@ -296,7 +305,6 @@ def page(tenant_id: int) -> Dashboard:
 
 def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
     now = now or clock.now()
-    roll_up(tenant_id, now)
     days = daily_totals(tenant_id, now)
     by_level = _members_by_level(tenant_id)
     count = sum(n for n, _points in by_level.values())

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, bindparam, func, select
 
+from app.database import is_postgres
 from app.extensions import db
 from app.models import Tenant
 from app.services import audit, clock
@@ -74,7 +75,7 @@ def get_for_level_write(tenant_id: int) -> TenantRecord:
     a deleted one). The lock is a shared advisory lock taken in the same statement:
     no extra round trip, no row lock, and PostgreSQL queues a waiting level change
     ahead of later writes, so it cannot be starved. SQLite serialises writers anyway."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         row = db.session.execute(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
                                                        "lock": levels_lock_key(tenant_id)}).first()
     else:

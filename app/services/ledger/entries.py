@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
+from app.database import is_postgres
 from app.extensions import db
 from app.models import Member, PointLot, PointTransaction
 from app.models.ledger import LotAllocation
-from app.services import bulk, members
+from app.services import members
 from app.services.context import Actor
 from app.services.errors import POINTS_DISABLED, DomainError
 
@@ -143,7 +144,7 @@ def insert_entry(row: dict[str, Any]) -> int:
 
 def insert_credit(row: dict[str, Any]) -> int:
     """Insert a credit's entry and the lot it opens; the entry's id."""
-    if bulk.is_postgres():
+    if is_postgres():
         return db.session.execute(_CREDIT_ROWS_PG, _bound(row)).scalar_one()
     # SQLite has no data-modifying WITH: the entry, then its lot
     tx_id = insert_entry(row)

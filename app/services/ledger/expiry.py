@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Row, bindparam, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.database import is_postgres
 from app.extensions import db
 from app.models.base import UTCDateTime
 from app.services import bulk, clock
@@ -71,45 +72,57 @@ def write_expiries(groups: list[tuple[int, int, int, list[Row]]], now: datetime,
 def expire_due(now: datetime | None = None, tenant_id: int | None = None,
                batch_size: int = 500,
                progress: Callable[[ExpiryReport], None] | None = None) -> ExpiryReport:
-    """Expire every due lot. Safe to run twice at once: each batch locks its members
-    first and re-reads their lots, so a lot expires exactly once."""
+    """Expire every due lot, a batch of members per transaction. Safe to run twice at
+    once: each batch locks its members first and re-reads their lots, so a lot
+    expires exactly once."""
     now = now or clock.now()
     report = ExpiryReport()
     members_seen: set[int] = set()
     after: tuple[datetime, int] | None = None
     while True:
-        # Find the next members with due lots (soonest first); the batch then takes
-        # every due lot of those members, so each member is touched once.
-        query = select(_lots.c.id, _lots.c.expires_at, _lots.c.member_id).where(
-            _lots.c.remaining > 0, _lots.c.expires_at.is_not(None), _lots.c.expires_at <= now)
-        if tenant_id is not None:
-            query = query.where(_lots.c.tenant_id == tenant_id)
-        if after is not None:
-            query = query.where(tuple_(_lots.c.expires_at, _lots.c.id) > after)
-        candidates = db.session.execute(
-            query.order_by(_lots.c.expires_at, _lots.c.id).limit(batch_size)
-        ).all()
-        db.session.commit()  # end the read; each batch is its own write transaction
-        if not candidates:
+        after, member_ids, counts = _expire_next_batch(now, tenant_id, batch_size, after,
+                                                       frozenset(members_seen))
+        if after is None:
             break
-        after = (candidates[-1].expires_at, candidates[-1].id)
-        member_ids = sorted({c.member_id for c in candidates} - members_seen)
-        if not member_ids:
-            continue
-        lots, points, touched = _expire_batch(member_ids, now)
-        report.lots += lots
-        report.points += points
         members_seen.update(member_ids)
-        report.members += touched
-        if progress is not None:
-            progress(report)
+        if counts is not None:
+            report.lots += counts[0]
+            report.points += counts[1]
+            report.members += counts[2]
+            if progress is not None:
+                progress(report)
     if progress is not None:
         progress(report)  # the final tally, also when there was nothing to do
     return report
 
 
+@transactional
+def _expire_next_batch(now: datetime, tenant_id: int | None, batch_size: int,
+                       after: tuple[datetime, int] | None, members_seen: frozenset[int],
+                       ) -> tuple[tuple[datetime, int] | None, list[int],
+                                  tuple[int, int, int] | None]:
+    """One transaction: find the next members with due lots (soonest first) and
+    expire every due lot of those not seen yet, so each member is touched once.
+    Returns where the next batch starts (None: nothing left), the members it took
+    and what it did (None: they were all seen)."""
+    query = select(_lots.c.id, _lots.c.expires_at, _lots.c.member_id).where(
+        _lots.c.remaining > 0, _lots.c.expires_at.is_not(None), _lots.c.expires_at <= now)
+    if tenant_id is not None:
+        query = query.where(_lots.c.tenant_id == tenant_id)
+    if after is not None:
+        query = query.where(tuple_(_lots.c.expires_at, _lots.c.id) > after)
+    candidates = db.session.execute(
+        query.order_by(_lots.c.expires_at, _lots.c.id).limit(batch_size)
+    ).all()
+    if not candidates:
+        return None, [], None
+    member_ids = sorted({c.member_id for c in candidates} - members_seen)
+    next_after = (candidates[-1].expires_at, candidates[-1].id)
+    return next_after, member_ids, _expire_batch(member_ids, now) if member_ids else None
+
+
 def _expires_in_sql() -> bool:
-    return bulk.is_postgres()
+    return is_postgres()
 
 
 @transactional
