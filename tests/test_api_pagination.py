@@ -16,7 +16,7 @@ def test_walking_history_while_earning_sees_every_old_row_exactly_once(
     for i in range(45):
         ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=i + 1,
                     category="login")
-    existing = {t.id for t in ledger.history(tenant.id, "alice", page_size=100).items}
+    existing = {t.id for t in ledger.transactions_page(tenant.id, "alice", page_size=100).items}
     assert len(existing) == 45
 
     stop = threading.Event()

@@ -84,7 +84,7 @@ class World:
             Member.tenant_id == self.tenant_id)).scalar_one()
 
     def newest_of_alice(self) -> int:
-        return ledger.history(self.tenant_id, "alice", page_size=1).items[0].id
+        return ledger.transactions_page(self.tenant_id, "alice", page_size=1).items[0].id
 
     def newest_audit(self) -> int:
         db.session.rollback()

@@ -216,7 +216,7 @@ def test_it_refuses_bad_idempotency_keys(tenant, alice, actor):
     for key in ("", "k" * 256, 12):
         with refused("VALIDATION_ERROR") as info:
             earn(tenant, actor, 5, idempotency_key=key)
-        assert list(field_errors(info)) == ["operation_id"]
+        assert list(field_errors(info)) == ["idempotency_key"]
 
 
 # --------------------------------------------------------------------------- earn
@@ -493,7 +493,7 @@ def test_a_batch_earns_for_several_members_in_order(tenant, make_member, actor, 
     make_member(tenant, "bob")
     levels.create(tenant.id, actor, level_name="Silver", min_points=25)
     out = ledger.batch_earn(tenant.id, actor, [
-        item("alice", 10), item("bob", 5, operation_id="b-1"), item("alice", 20, reason="bonus"),
+        item("alice", 10), item("bob", 5, idempotency_key="b-1"), item("alice", 20, reason="bonus"),
         item("bob", 1, expires_at=iso(clk.later(days=3))),
     ])
     assert [(o.transaction.user_id, o.transaction.balance_after) for o in out] == [
@@ -594,23 +594,23 @@ def test_history_is_newest_first_paged_and_filtered(tenant, alice, actor):
     ids = [earn(tenant, actor, i + 1, category="login" if i % 2 else "referral").transaction.id
            for i in range(5)]
     spent = spend(tenant, actor, 3).transaction.id
-    page = ledger.history(tenant.id, "alice", page_size=4)
+    page = ledger.transactions_page(tenant.id, "alice", page_size=4)
     assert [t.id for t in page.items] == [spent, ids[4], ids[3], ids[2]]
     assert page.has_next
-    rest = ledger.history(tenant.id, "alice", page_size=4, cursor=page.next_cursor)
+    rest = ledger.transactions_page(tenant.id, "alice", page_size=4, cursor=page.next_cursor)
     assert [t.id for t in rest.items] == [ids[1], ids[0]] and not rest.has_next
-    assert [t.id for t in ledger.history(tenant.id, "alice", kind="spend").items] == [spent]
-    assert [t.id for t in ledger.history(tenant.id, "alice", category="referral").items] == [
+    assert [t.id for t in ledger.transactions_page(tenant.id, "alice", kind="spend").items] == [spent]
+    assert [t.id for t in ledger.transactions_page(tenant.id, "alice", category="referral").items] == [
         ids[4], ids[2], ids[0]]
     for bad in ({"kind": "gift"}, {"category": "x"}, {"cursor": "garbage!"}):
         with pytest.raises(ValidationFailed):
-            ledger.history(tenant.id, "alice", **bad)
+            ledger.transactions_page(tenant.id, "alice", **bad)
 
 
 def test_history_says_which_entries_were_reversed_in_the_same_read(tenant, alice, actor):
     kept, undone = earn(tenant, actor, 10), earn(tenant, actor, 20)
     reversal = ledger.reverse(tenant.id, actor, undone.transaction.id, reason="duplicate")
-    page = ledger.history(tenant.id, "alice")
+    page = ledger.transactions_page(tenant.id, "alice")
     assert [(t.id, t.is_reversed) for t in page.items] == [
         (reversal.transaction.id, False), (undone.transaction.id, True),
         (kept.transaction.id, False)]
@@ -625,14 +625,14 @@ def test_every_combination_of_history_filters_pages_what_it_should(tenant, alice
         earn(tenant, actor, i + 1, category=("login", "referral", "payment")[i % 3])
     spend(tenant, actor, 2, category="payment")
     spend(tenant, actor, 1, category="login")
-    everything = ledger.history(tenant.id, "alice", page_size=100).items
+    everything = ledger.transactions_page(tenant.id, "alice", page_size=100).items
     for kind in (None, "earn", "spend"):
         for category in (None, "login", "payment"):
             expected = [t.id for t in everything
                         if kind in (None, t.kind) and category in (None, t.category)]
             seen, cursor = [], None
             while True:
-                page = ledger.history(tenant.id, "alice", page_size=2, kind=kind,
+                page = ledger.transactions_page(tenant.id, "alice", page_size=2, kind=kind,
                                       category=category, cursor=cursor)
                 seen += [t.id for t in page.items]
                 if not page.has_next:

@@ -62,7 +62,7 @@ def test_a_batch_preview_logs_nothing(tenant, make_member, actor, events):
     result = batch.preview(tenant.id, actor, [ledger.EarnItem("alice", 10, "login")])
     assert result.ok
     assert events == []
-    assert ledger.history(tenant.id, "alice").items == []
+    assert ledger.transactions_page(tenant.id, "alice").items == []
 
 
 def test_is_postgres_is_asked_in_one_place(app, db_backend):

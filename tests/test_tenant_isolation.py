@@ -52,7 +52,7 @@ def attempts(tenant, actor, ids):
     t = tenant.id
     yield "MEMBER_NOT_FOUND", lambda: members.get_profile(t, "only-theirs")
     yield "MEMBER_NOT_FOUND", lambda: members.set_points_enabled(t, actor, "only-theirs", False)
-    yield "MEMBER_NOT_FOUND", lambda: ledger.history(t, "only-theirs")
+    yield "MEMBER_NOT_FOUND", lambda: ledger.transactions_page(t, "only-theirs")
     yield "MEMBER_NOT_FOUND", lambda: ledger.earn(t, actor, user_id="only-theirs",
                                                   points_amount=5, category="login")
     yield "MEMBER_NOT_FOUND", lambda: ledger.spend(t, actor, user_id="only-theirs",
@@ -96,8 +96,8 @@ def test_reads_show_only_the_tenants_own_objects(tenant, other_tenant, theirs, m
     assert members.search(tenant.id, q="only").items == []
     assert members.search(tenant.id, level_id=theirs["level"]).items == []
     assert members.search(tenant.id, tag_id=theirs["tag"]).items == []
-    assert [t.points_amount for t in ledger.history(tenant.id, "shared").items] == [10]
-    assert ledger.history(other_tenant.id, "shared").items == []
+    assert [t.points_amount for t in ledger.transactions_page(tenant.id, "shared").items] == [10]
+    assert ledger.transactions_page(other_tenant.id, "shared").items == []
     assert levels.list_levels(tenant.id) == []
     assert vip.list_tags(tenant.id, include_inactive=True) == []
     assert staff.list_staff(tenant.id) == []

@@ -18,7 +18,7 @@ def alice(tenant, make_member, actor):
 
 
 def test_it_checks_every_route(people, alice, tenant):
-    tx_id = ledger.history(tenant.id, alice).items[0].id
+    tx_id = ledger.transactions_page(tenant.id, alice).items[0].id
     routes = [
         ("GET", "/t/acme/members/", VIEW), ("GET", "/t/acme/members/export.csv", VIEW),
         ("GET", "/t/acme/members/alice/", VIEW),
@@ -134,7 +134,7 @@ def test_a_double_submit_makes_one_change(people, alice, tenant):
 def test_a_forged_key_with_a_nul_character_is_refused_inline(people, alice, tenant):
     data = {"points_amount": "5", "category": "login", "idempotency_key": "portal:a\x00"}
     response = people["owner"].post("/t/acme/members/alice/earn", data, htmx=True)
-    assert response.status_code == 422 and "operation id" in text(response)
+    assert response.status_code == 422 and "idempotency key" in text(response)
     assert balance(tenant.id, "alice") == 100
 
 
@@ -163,7 +163,7 @@ def test_without_javascript_a_success_redirects(people, alice, tenant):
 
 
 def test_a_reversal_is_confirmed_first(people, alice, tenant):
-    tx_id = ledger.history(tenant.id, alice).items[0].id
+    tx_id = ledger.transactions_page(tenant.id, alice).items[0].id
     url = f"/t/acme/members/alice/transactions/{tx_id}/reverse"
     confirm = people["support"].get(url, htmx=True)
     assert "Confirm reversal" in text(confirm) and not is_full_page(confirm)
@@ -187,10 +187,10 @@ def test_names_and_reasons_are_escaped(people, tenant, make_member, actor):
 
 
 def test_only_reversible_entries_offer_a_reversal(people, alice, tenant, actor):
-    earn_id = ledger.history(tenant.id, alice).items[0].id
+    earn_id = ledger.transactions_page(tenant.id, alice).items[0].id
     reversal_id = ledger.reverse(tenant.id, actor, earn_id, reason="mistake").transaction.id
     ledger.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
-    open_id = ledger.history(tenant.id, alice).items[0].id
+    open_id = ledger.transactions_page(tenant.id, alice).items[0].id
     page = text(people["owner"].get("/t/acme/members/alice/"))
 
     def offered(tx_id: int) -> bool:

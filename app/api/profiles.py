@@ -66,7 +66,7 @@ def get_profile(user_id: str) -> Response:
 @bp.get("/v1/points/profiles/<user_id>/transactions/")
 @requires(permissions.VIEW, query=("page_size", "cursor", "kind", "category"))
 def transactions(user_id: str) -> Response:
-    page = ledger.history(
+    page = ledger.transactions_page(
         principal().tenant_id, user_id, cursor=request.args.get("cursor"),
         page_size=members.check_page_size(request.args.get("page_size")),
         kind=parsing.query_text("kind", 16), category=parsing.query_text("category", 32),

@@ -165,7 +165,7 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
 
     # Reversals of a few mistaken credits.
     with clock.frozen(real_now - timedelta(hours=5)):
-        history_of = [ledger.history(tenant.id, u, page_size=5, kind="earn") for u in user_ids[20:40]]
+        history_of = [ledger.transactions_page(tenant.id, u, page_size=5, kind="earn") for u in user_ids[20:40]]
         for page in history_of:
             duplicate = next((t for t in page.items if t.reason == "Duplicate order credit"), None)
             if duplicate is not None:

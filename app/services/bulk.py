@@ -1,12 +1,6 @@
-"""Many rows in few statements.
-
-SQLAlchemy's executemany renders one huge multi-row INSERT per page, which
-psycopg then parses every time (a statement that long is never cached): most of
-the cost of a 1000-row insert. On PostgreSQL we send each column as one array
-instead, `INSERT … SELECT FROM unnest(...)`: a short statement, cached, one
-round trip. Ids are reserved from the sequence first, so callers know them in
-their own order. SQLite (development, tests) keeps the executemany path.
-"""
+"""Many rows in few statements: on PostgreSQL each column goes as one array
+(`INSERT … SELECT FROM unnest(...)`), ids reserved first; SQLite keeps
+executemany (docs/ledger.md, "Many rows in few statements")."""
 from __future__ import annotations
 
 import json

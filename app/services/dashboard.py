@@ -1,17 +1,6 @@
-"""The dashboard's numbers, without scanning the ledger.
-
-Closed days are summed once into `dashboard_daily_stats` (the ledger is
-append-only and `created_at` is set at insertion, so a closed day never
-changes); only the open day is summed live, through the (tenant_id, created_at)
-index. A day counts as closed a little after midnight UTC (GRACE), so a
-transaction that began just before midnight and committed just after is not
-missed. Everything else reads small, indexed sets: members per tenant, open
-lots and tags due soon, the newest transactions.
-
-The page itself is served from a per-tenant cache (`page`) that is checked
-against the database on every request, so no write can hide behind it: see
-`page` for how.
-"""
+"""The dashboard's numbers, without scanning the ledger: closed days stored once
+by the roll-up, the open day summed live, the page cached per tenant and checked
+against the database on every request (docs/ledger.md, "The dashboard's figures")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -269,22 +258,9 @@ def recent_activity(tenant_id: int, since: datetime) -> tuple[int, int]:
 
 
 def page(tenant_id: int) -> Dashboard:
-    """The dashboard, from this tenant's cached copy when nothing can have changed
-    since it was built, else built afresh.
-
-    Every change the page shows leaves a row stamped with its time: a ledger
-    entry for anything that moves points or lots (and so balances, levels and
-    expiring points), an audit row for everything a person or an integration
-    does (members, levels, tags, grants). So a copy built at T is still right
-    while the tenant has the same number of both rows stamped after T - GRACE:
-    a write that committed after T counts among them (its rows are stamped
-    when it began, less than GRACE before it commits, the closed days' own
-    assumption). The count is read before the figures, so a write landing
-    while they are summed makes the next request rebuild. The check runs on
-    every request, in every worker, whether the cache is this process's or
-    Redis, and needs no invalidation; a copy also expires after CACHE_SECONDS,
-    so what "within 30 days" and "within 7 days" mean moves on with the clock,
-    and the page says the time its figures are as of."""
+    """The dashboard, from this tenant's cached copy while the count of its ledger
+    and audit rows stamped since the copy was built is unchanged (nothing the
+    page shows can have changed: docs/ledger.md says why), else built afresh."""
     now = clock.now()
     key = cache_key(tenant_id)
     kept = cache.get(key)

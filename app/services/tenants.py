@@ -64,17 +64,9 @@ _FOR_LEVEL_WRITE_PG = _FOR_LEVEL_WRITE.add_columns(
 
 
 def get_for_level_write(tenant_id: int) -> TenantRecord:
-    """The tenant's settings as committed now, with this tenant's levels
-    held steady until the transaction ends.
-
-    Writes that derive members' levels (credits, credit reversals, new members)
-    call it before they touch a member; level changes take the same advisory lock
-    exclusively (levels.py). On PostgreSQL a level change thus waits for such writes
-    in flight, and writes that start meanwhile wait for it, so none derives a level
-    from a snapshot older than the other's commit (a stale level, or an FK error on
-    a deleted one). The lock is a shared advisory lock taken in the same statement:
-    no extra round trip, no row lock, and PostgreSQL queues a waiting level change
-    ahead of later writes, so it cannot be starved. SQLite serialises writers anyway."""
+    """The tenant's settings as committed now, with this tenant's levels held steady
+    until the transaction ends: writes that derive members' levels call it before
+    they touch a member (docs/ledger.md, "Locking")."""
     if is_postgres():
         row = db.session.execute(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
                                                        "lock": levels_lock_key(tenant_id)}).first()

@@ -61,7 +61,7 @@ def register_templating(app: Flask) -> None:
     def _csrf_token() -> str:
         # Flask-WTF's own (CSRFProtect installs it) keeps the request's token in
         # g under the field name too, but first reads the config and the secret
-        # key through the app proxy: ~5 µs a call, and a page calls it 4 to 7 times.
+        # key through the app proxy, and a page calls it several times.
         return g.get(token_name) or generate_csrf()
 
     expects_slug: dict[str, bool] = {}  # by endpoint; the URL map is fixed once built

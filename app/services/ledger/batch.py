@@ -30,7 +30,7 @@ class EarnItem:
     category: Any
     reason: Any = None
     expires_at: Any = None
-    operation_id: Any = None
+    idempotency_key: Any = None
 
 
 @transactional
@@ -48,7 +48,7 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
         op = check_operation(EARN, errors, max_points=tenant.max_points_per_operation, now=now,
                              user_id=item.user_id, points_amount=item.points_amount,
                              category=item.category, reason=item.reason,
-                             expires_at=item.expires_at, idempotency_key=item.operation_id)
+                             expires_at=item.expires_at, idempotency_key=item.idempotency_key)
         if errors:
             problems.append({"index": index, "field_errors": dict(errors)})
         cleaned.append(op)

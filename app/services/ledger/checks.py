@@ -33,9 +33,8 @@ def check_idempotency_key(errors: FieldErrors, key: Any) -> str | None:
     if key is None:
         return None
     if not isinstance(key, str) or not key or len(key) > IDEMPOTENCY_KEY_MAX or "\x00" in key:
-        # Reported under the body field the API's clients send (CONTRACT.md).
-        errors.add("operation_id", _("An operation id is 1 to %(max)s characters of text.",
-                                     max=IDEMPOTENCY_KEY_MAX))
+        errors.add("idempotency_key", _("An idempotency key is 1 to %(max)s characters.",
+                                        max=IDEMPOTENCY_KEY_MAX))
         return None
     return key
 

@@ -156,21 +156,11 @@ def _expire_batch(member_ids: list[int], now: datetime) -> tuple[int, int, int]:
 
 
 # The same bookkeeping as `write_expiries` plus the member update, done by the
-# database: only the member ids go in and three counts come out (at a million
-# lots, shipping every row to Python and back cost more than writing them). The
-# caller holds the members' row locks, taken in an earlier statement: under READ
-# COMMITTED this statement then sees every change committed before the locks were
-# granted, so a lot a concurrent run expired is no longer due.
-# Plans that hold for any batch, custom or generic (psycopg prepares a statement
-# after a few runs, and PostgreSQL then plans it for unknown ids), so the batch
-# needs no plan_cache_mode = force_custom_plan: that setting also re-plans the
-# foreign-key checks of every inserted row, which tripled their cost.
-# - members by primary key (`= ANY`), then each one's due lots through
-#   ix_point_lots_member_open (`OFFSET 0` keeps the LATERAL subquery from being
-#   flattened into a join the planner could turn into a scan of every lot);
-# - lots and members updated by primary key from arrays, not by a join.
-# The ids of the entries follow the running balance (member, expiry, lot id):
-# nextval() runs above the sorted subquery, which PostgreSQL does not flatten.
+# database; why it is shaped this way (plans, OFFSET 0, nextval's place) is in
+# docs/ledger.md, "Expiry". The caller holds the members' row locks, taken in an
+# earlier statement: under READ COMMITTED this statement then sees every change
+# committed before the locks were granted, so a lot a concurrent run expired is
+# no longer due.
 EXPIRE_MEMBERS = text("""
 WITH due AS MATERIALIZED (
     SELECT nextval(pg_get_serial_sequence('point_transactions', 'id')) AS tx_id, d.*

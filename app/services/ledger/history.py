@@ -14,11 +14,11 @@ from app.services.validation import FieldErrors
 _tx = tx_table
 
 
-def history(tenant_id: int, user_id: str, *, cursor: str | None = None, page_size: int = 20,
+def transactions_page(tenant_id: int, user_id: str, *, cursor: str | None = None, page_size: int = 20,
             kind: str | None = None, category: str | None = None) -> members.Page:
-    """A member's transactions, newest first."""
+    """One page of a member's transactions, newest first."""
     member = members.locate(tenant_id, user_id)
-    return history_rows(tenant_id, member.id, user_id, cursor=cursor, page_size=page_size,
+    return member_transactions_page(tenant_id, member.id, user_id, cursor=cursor, page_size=page_size,
                         kind=kind, category=category)
 
 
@@ -41,10 +41,10 @@ _HISTORY = (
 _PAST_EVERY_ID = 2**63 - 1
 
 
-def history_rows(tenant_id: int, member_id: int, user_id: str, *, cursor: str | None = None,
+def member_transactions_page(tenant_id: int, member_id: int, user_id: str, *, cursor: str | None = None,
                  page_size: int = 20, kind: str | None = None,
                  category: str | None = None) -> members.Page:
-    """A member already found: one page of `history`."""
+    """`transactions_page` of a member already found."""
     errors = FieldErrors()
     if kind is not None and kind not in KINDS:
         errors.add("kind", _("Not a valid kind."))

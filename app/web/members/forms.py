@@ -12,7 +12,7 @@ from app.web.render import new_key
 
 
 def category_choices(blank: str | None = None) -> list[tuple[str, str]]:
-    names = labels.translated(labels.CATEGORIES)
+    names = labels.translated(labels.CATEGORY_LABELS)
     choices = [(c, names.get(c, c)) for c in CATEGORIES]
     return ([("", blank)] if blank is not None else []) + choices
 

@@ -21,7 +21,7 @@ from app.services.permissions import ADJUST, EARN, SPEND
 from app.web.context import actor
 from app.web.members import bp
 from app.web.members.forms import AdjustForm, EarnForm, ReverseForm, SpendForm
-from app.web.members.views import history_page, member_context
+from app.web.members.views import history_form_and_page, member_context
 from app.web.render import is_partial, once, refuse
 from app.web.tenancy import TenantContext, tenant_view
 
@@ -89,7 +89,7 @@ def _changed(tc: TenantContext, user_id: str, op: str, outcome: ledger.Outcome |
     context: dict[str, Any] = dict(op=op, form=OPS[op][0](formdata=None), profile=profile,
                                    message=message, new_row=outcome.transaction if outcome else None)
     if outcome is None:
-        _form, page = history_page(tc, profile)
+        _form, page = history_form_and_page(tc, profile)
         context.update(page=page)
     return render_template("members/_changed.html", **context)
 
@@ -139,7 +139,7 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
             if not is_partial():
                 flash(message)
                 return redirect(url_for("members.show", user_id=user_id))
-            _form, page = history_page(tc, profile)
+            _form, page = history_form_and_page(tc, profile)
             return render_template("members/_reversed.html", profile=profile, page=page,
                                    message=message)
     elif form.is_submitted():

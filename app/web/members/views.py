@@ -103,17 +103,17 @@ def export(tc: TenantContext):
 
 # --------------------------------------------------------------------------- one member
 
-def history_page(tc: TenantContext, member: members.Profile | members.MemberRecord,
+def history_form_and_page(tc: TenantContext, member: members.Profile | members.MemberRecord,
                  form: HistoryFilterForm | None = None) -> tuple[HistoryFilterForm, members.Page]:
     """The history filter form and one page of a found member's history."""
     form = form or HistoryFilterForm(request.args)
     try:
-        page = ledger.history_rows(
+        page = ledger.member_transactions_page(
             tc.tenant.id, member.id, member.user_id, cursor=form.cursor.data or None,
             page_size=PAGE_SIZE, kind=form.kind.data or None,
             category=form.category.data or None)
     except ValidationFailed:
-        page = ledger.history_rows(tc.tenant.id, member.id, member.user_id, page_size=PAGE_SIZE)
+        page = ledger.member_transactions_page(tc.tenant.id, member.id, member.user_id, page_size=PAGE_SIZE)
     return form, page
 
 
@@ -123,7 +123,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     from app.web.vip.forms import grant_form
 
     profile = members.get_profile(tc.tenant.id, user_id)
-    history_form, page = history_page(tc, profile)
+    history_form, page = history_form_and_page(tc, profile)
     fresh: dict[str, Any] = {}
     if tc.can(EARN):
         fresh["earn"] = EarnForm(formdata=None)
@@ -142,7 +142,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
 @tenant_view(VIEW)
 def show(tc: TenantContext, user_id: str):
     if is_partial():  # history paging and filters
-        form, page = history_page(tc, members.locate(tc.tenant.id, user_id))
+        form, page = history_form_and_page(tc, members.locate(tc.tenant.id, user_id))
         return render_template("members/_history_rows.html", page=page, history_form=form,
                                user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))

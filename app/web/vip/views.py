@@ -10,7 +10,7 @@ from app.services import members, vip
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.context import actor
-from app.web.members.views import history_page, member_context
+from app.web.members.views import history_form_and_page, member_context
 from app.web.render import is_partial, new_key, once, refuse
 from app.web.tenancy import TenantContext, tenant_view
 from app.web.vip import bp
@@ -78,7 +78,7 @@ def _granted(tc: TenantContext, user_id: str, form: GrantForm):
         flash(message)
         return redirect(url_for("members.show", user_id=user_id))
     profile = members.get_profile(tc.tenant.id, user_id)
-    _form, page = history_page(tc, profile)
+    _form, page = history_form_and_page(tc, profile)
     return render_template("vip/_granted.html", form=grant_form(tc), profile=profile,
                            message=message, page=page)
 
