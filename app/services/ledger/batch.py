@@ -12,7 +12,7 @@ from app.models.ledger import CATEGORIES
 from app.services import audit, bulk, clock, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import ValidationFailed
-from app.services.ledger.checks import EARN, Operation, check_operation
+from app.services.ledger.validation import EARN, Operation, check_operation
 from app.services.ledger.entries import (
     Outcome, default_expiry, ledger_row, lots_table, members_table, tx_table, view_of,
 )

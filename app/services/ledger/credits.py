@@ -10,7 +10,7 @@ from app.extensions import db
 from app.services import audit, clock, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import POINTS_DISABLED, DomainError
-from app.services.ledger.checks import EARN, validated
+from app.services.ledger.validation import EARN, validated
 from app.services.ledger.entries import (
     Outcome, default_expiry, insert_credit, ledger_row, members_table, view_of,
 )

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.services import audit, clock, members, tenants
 from app.services.context import Actor
 from app.services.errors import INSUFFICIENT_POINTS, DomainError
-from app.services.ledger.checks import ADJUST, SPEND, validated
+from app.services.ledger.validation import ADJUST, SPEND, validated
 from app.services.ledger.credits import credit
 from app.services.ledger.entries import (
     Outcome, TxView, allocations_table, default_expiry, insert_entry, ledger_row, lots_table,

@@ -12,7 +12,7 @@ from app.services.context import Actor
 from app.services.errors import (
     ALREADY_REVERSED, NOT_FOUND, NOT_REVERSIBLE, DomainError,
 )
-from app.services.ledger.checks import check_idempotency_key
+from app.services.ledger.validation import check_idempotency_key
 from app.services.ledger.entries import (
     Outcome, allocations_table, insert_entry, is_reversible_kind, ledger_row, lots_table,
     members_table, require_points_enabled, tx_table, view_of,
