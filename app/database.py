@@ -19,10 +19,18 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from app.extensions import db
 
 # Set by `services.uow.atomic()` for the duration of a write transaction.
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+
+
+def is_postgres(bind: Engine | Connection | None = None) -> bool:
+    """Whether the session's database (or `bind`'s) is PostgreSQL: the one place
+    that asks, so each dialect-specific statement has one switch."""
+    return (bind or db.session.get_bind()).dialect.name == "postgresql"
 
 
 def configure_engine(engine: Engine) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from flask import Flask, g, request, request_started, request_tearing_down
+from flask import Flask, g, has_request_context, request, request_started
 
 from app.services import cache_invalidation
 
@@ -26,19 +26,23 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def _begin_scope(sender: Flask, **_: object) -> None:
-    cache_invalidation.begin_request_scope()
+def _forget_catalogue_versions(sender: Flask, **_: object) -> None:
+    # `g` outlives a request when an app context was already pushed (tests, CLI).
+    # A signal, not before_request: it comes before every hook, the rate
+    # limiter's (which may load the API principal and note a version) included.
+    g.pop("catalogue_versions", None)
 
 
-def _end_scope(sender: Flask, **_: object) -> None:
-    cache_invalidation.end_request_scope()
+def _catalogue_versions() -> dict[int, int] | None:
+    # In `g`: it lives exactly as long as the request, a streamed response included.
+    if not has_request_context():
+        return None
+    return g.setdefault("catalogue_versions", {})
 
 
 def register(app: Flask) -> None:
-    # Signals, not before_request: they bracket every hook of the request,
-    # the rate limiter's (which may load the API principal) included.
-    request_started.connect(_begin_scope, app)
-    request_tearing_down.connect(_end_scope, app)
+    cache_invalidation.use_request_store(_catalogue_versions)
+    request_started.connect(_forget_catalogue_versions, app)
 
     @app.before_request
     def _assign_request_id() -> None:

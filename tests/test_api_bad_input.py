@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from app.services import points
+from app.services import ledger
 from tests.api_fixtures import API_ACTOR, assert_error, assert_success, ledger_state
 
 
@@ -55,7 +55,7 @@ IDS = [w.name for w in WRITES]
 
 @pytest.fixture
 def ctx(programme, tenant):
-    tx = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
+    tx = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
                      category="login").transaction
     return {"tx_id": tx.id, "tag_id": programme["silver"].id}
 

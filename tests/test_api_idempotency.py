@@ -82,10 +82,10 @@ def test_a_failed_request_stores_nothing_and_may_be_retried(full, programme):
 
 
 def test_every_write_replays(full, programme):
-    from app.services import points
+    from app.services import ledger
     from tests.api_fixtures import API_ACTOR
 
-    tx = points.earn(programme["silver"].tenant_id, API_ACTOR, user_id="bob",
+    tx = ledger.earn(programme["silver"].tenant_id, API_ACTOR, user_id="bob",
                      points_amount=600, category="login").transaction
     writes = [
         ("/api/v1/points/profiles/", {"user_id": "zed"}),

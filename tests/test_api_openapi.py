@@ -115,12 +115,12 @@ def test_the_api_conforms_to_its_document(app, full, programme, method, path, mo
 def test_successful_responses_conform_too(app, full, programme, credentials):
     """Generated data rarely names a real member; these requests do, so every
     success response is checked against the document as well."""
-    from app.services import points
+    from app.services import ledger
     from tests.api_fixtures import API_ACTOR
 
     tenant_id = programme["silver"].tenant_id
-    points.earn(tenant_id, API_ACTOR, user_id="bob", points_amount=900, category="login")
-    tx = points.earn(tenant_id, API_ACTOR, user_id="alice", points_amount=50,
+    ledger.earn(tenant_id, API_ACTOR, user_id="bob", points_amount=900, category="login")
+    tx = ledger.earn(tenant_id, API_ACTOR, user_id="alice", points_amount=50,
                      category="login").transaction
     schema = schemathesis.openapi.from_wsgi(DOCUMENT, app)
     earn = {"user_id": "alice", "points_amount": 5, "category": "login",

@@ -7,16 +7,16 @@ import time
 
 from app import create_app
 from app import config
-from app.services import points
+from app.services import ledger
 from tests.api_fixtures import API_ACTOR, assert_error, assert_success
 
 
 def test_walking_history_while_earning_sees_every_old_row_exactly_once(
         app, database_url, full, tenant, programme):
     for i in range(45):
-        points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=i + 1,
+        ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=i + 1,
                     category="login")
-    existing = {t.id for t in points.history(tenant.id, "alice", page_size=100).items}
+    existing = {t.id for t in ledger.transactions_page(tenant.id, "alice", page_size=100).items}
     assert len(existing) == 45
 
     stop = threading.Event()
@@ -27,7 +27,7 @@ def test_walking_history_while_earning_sees_every_old_row_exactly_once(
         writer = create_app(config.TestingConfig(database_url))
         with writer.app_context():
             while not stop.is_set() and len(earned) < 500:
-                outcome = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1,
+                outcome = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1,
                                       category="community")
                 earned.append(outcome.transaction.id)
             from app.extensions import db
@@ -78,7 +78,7 @@ def test_walking_history_while_earning_sees_every_old_row_exactly_once(
 
 def test_a_cursor_is_opaque_and_a_forged_one_is_refused(full, tenant, programme):
     for _ in range(3):
-        points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1, category="login")
+        ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1, category="login")
     response = full.get("/api/v1/points/profiles/alice/transactions/",
                         query_string={"page_size": 1})
     cursor = response.get_json()["page_info"]["next_cursor"]

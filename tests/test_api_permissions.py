@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.services import permissions, points
+from app.services import ledger, permissions
 from tests.api_fixtures import (
     API_ACTOR, assert_error, assert_success, ledger_state, login, make_credentials,
 )
@@ -63,7 +63,7 @@ IDS = [f"{r.method} {r.path}" for r in ROUTES]
 
 @pytest.fixture
 def ctx(tenant, programme):
-    tx = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
+    tx = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
                      category="login").transaction
     return {"tx": tx.id, "tag": programme["silver"].id}
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, UTC
 
 import pytest
 
-from app.services import clock, members, points
+from app.services import clock, ledger, members
 from tests.api_fixtures import (
     API_ACTOR, assert_error, assert_ledger_consistent, assert_success, ledger_state,
 )
@@ -256,10 +256,10 @@ def test_a_reversal_or_an_expiry_is_not_reversible(full, programme, tenant):
                            "NOT_REVERSIBLE")
     assert details["kind"] == "reversal"
     now = datetime.now(UTC)
-    points.earn(tenant.id, API_ACTOR, user_id="bob", points_amount=10, category="login",
+    ledger.earn(tenant.id, API_ACTOR, user_id="bob", points_amount=10, category="login",
                 expires_at=now + timedelta(days=1))
     with clock.frozen(now + timedelta(days=2)):
-        points.expire_due()
+        ledger.expire_due()
     history = assert_success(full.get(PROFILES + "bob/transactions/"), paged=True)
     assert history[0]["kind"] == "expire"
     assert_error(full.post(reverse_path(history[0]["id"]), json={"reason": "z"}), 422,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import members, points
+from app.services import ledger, members
 from tests.api_fixtures import (
     API_ACTOR, assert_error, assert_ledger_consistent, assert_success, ledger_state,
 )
@@ -64,7 +64,7 @@ def test_it_searches_profiles(full, programme):
 
 
 def test_it_filters_by_level(full, programme, tenant):
-    points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1000, category="login")
+    ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=1000, category="login")
     data = assert_success(full.get(PROFILES, query_string={
         "level": programme["silver_level"].id}), paged=True)
     assert [p["user_id"] for p in data] == ["alice"]
@@ -166,9 +166,9 @@ def test_it_validates_a_new_profile(full, programme, body, field):
 
 
 def test_it_lists_a_members_transactions_newest_first(full, programme, tenant):
-    first = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50,
+    first = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50,
                         category="login", reason="daily")
-    points.spend(tenant.id, API_ACTOR, user_id="alice", points_amount=20, category="payment")
+    ledger.spend(tenant.id, API_ACTOR, user_id="alice", points_amount=20, category="payment")
     response = full.get(PROFILES + "alice/transactions/")
     data = assert_success(response, paged=True)
     assert [t["kind"] for t in data] == ["spend", "earn"]
@@ -181,9 +181,9 @@ def test_it_lists_a_members_transactions_newest_first(full, programme, tenant):
 
 
 def test_it_filters_transactions(full, programme, tenant):
-    points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50, category="login")
-    points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=5, category="referral")
-    points.spend(tenant.id, API_ACTOR, user_id="alice", points_amount=20, category="payment")
+    ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50, category="login")
+    ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=5, category="referral")
+    ledger.spend(tenant.id, API_ACTOR, user_id="alice", points_amount=20, category="payment")
     kinds = assert_success(full.get(PROFILES + "alice/transactions/",
                                     query_string={"kind": "earn"}), paged=True)
     assert [t["points_amount"] for t in kinds] == [5, 50]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from app.services import points
+from app.services import ledger
 from tests.api_fixtures import API_ACTOR, assert_success
 from tests.querycount import statements
 
@@ -47,7 +47,7 @@ def test_listing_profiles_costs_the_same_for_one_or_a_hundred(full, programme, t
                                                                make_member):
     for i in range(100):
         make_member(tenant, f"many{i}")
-        points.earn(tenant.id, API_ACTOR, user_id=f"many{i}", points_amount=5, category="login")
+        ledger.earn(tenant.id, API_ACTOR, user_id=f"many{i}", points_amount=5, category="login")
     full.get("/api/v1/points/profiles/", query_string={"page_size": 1})  # warm caches
     with statements() as one:
         assert_success(full.get("/api/v1/points/profiles/", query_string={"page_size": 1}),

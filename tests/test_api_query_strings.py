@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import points
+from app.services import ledger
 from tests.api_fixtures import API_ACTOR, assert_error, assert_success
 
 # Each route's documented parameters, with a valid value of each.
@@ -21,7 +21,7 @@ CASES = [pytest.param(path, name, value, id=f"{path}:{name}")
 
 @pytest.fixture
 def ctx(programme, tenant):
-    points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=5, category="login")
+    ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=5, category="login")
 
 
 @pytest.mark.parametrize("path, name, value", CASES)

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from app.services import points
+from app.services import ledger
 from tests.api_fixtures import API_ACTOR, assert_error, assert_success, ledger_state
 
 SURROGATE = "\\ud800"  # as the six characters of a JSON escape
@@ -27,7 +27,7 @@ def _raw(body: dict, field: str, escape: str) -> str:
 
 @pytest.fixture
 def ctx(programme, tenant):
-    tx = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
+    tx = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=100,
                      category="login").transaction
     return {"tx_id": tx.id, "tag_id": programme["silver"].id}
 

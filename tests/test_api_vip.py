@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import members, points
+from app.services import ledger, members
 from tests.api_fixtures import (
     API_ACTOR, assert_error, assert_ledger_consistent, assert_success, ledger_state,
 )
@@ -75,7 +75,7 @@ def test_it_resolves_a_conflict(full, programme, resolution, expected):
 
 
 def test_it_pays_a_tag_with_points(full, programme, tenant):
-    points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=600, category="login")
+    ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=600, category="login")
     assert_success(full.post(grant_path(), json={"tag_id": programme["silver"].id,
                                                  "pay_with_points": True}), 201)
     history = assert_success(full.get("/api/v1/points/profiles/alice/transactions/"), paged=True)

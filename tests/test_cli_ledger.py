@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from app.extensions import db
 from app.models import CATEGORIES, Level, Member, MemberTag, PointLot, PointTransaction
-from app.services import clock, members, points, tenants, vip
+from app.services import clock, ledger, members, tenants, vip
 from tests.ledger_invariants import assert_consistent
 
 
@@ -104,12 +104,12 @@ def test_points_expire_reports_lots_points_members_and_tags(cli, tenant, make_me
     make_member(tenant, "bob")
     with clock.frozen(clock.now() - timedelta(days=3)):
         for user, amount in (("alice", 10), ("alice", 5), ("bob", 7)):
-            points.earn(tenant.id, actor, user_id=user, points_amount=amount, category="login",
+            ledger.earn(tenant.id, actor, user_id=user, points_amount=amount, category="login",
                         expires_at=(clock.now() + timedelta(days=1)).isoformat())
         tag = vip.create_tag(tenant.id, actor, tag_name="T", tag_type="vip", rank=1,
                              duration_days=1)
         vip.grant(tenant.id, actor, user_id="bob", tag_id=tag.id)
-    points.earn(tenant.id, actor, user_id="alice", points_amount=3, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=3, category="login")
     result = cli("points", "expire", "--tenant", "acme", "--batch-size", "1")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "expired 3 lots (22 points) of 2 members; 1 VIP tags ended"
@@ -120,9 +120,23 @@ def test_points_expire_reports_lots_points_members_and_tags(cli, tenant, make_me
     assert_consistent()
 
 
+def test_dashboard_roll_up_stores_the_closed_days(cli, tenant, other_tenant):
+    from app.models import DailyStat
+    from app.services import dashboard
+
+    assert cli("dashboard", "roll-up", "--tenant", "acme").stdout.strip() == (
+        f"rolled up {dashboard.WINDOW_DAYS} days")
+    assert cli("dashboard", "roll-up").stdout.strip() == (
+        f"rolled up {dashboard.WINDOW_DAYS} days")  # globex's; acme's are stored already
+    assert cli("dashboard", "roll-up").stdout.strip() == "rolled up 0 days"
+    assert db.session.execute(select(func.count()).select_from(DailyStat)).scalar_one() == \
+        2 * dashboard.WINDOW_DAYS
+    one_line_error(cli("dashboard", "roll-up", "--tenant", "nope"))
+
+
 def test_points_verify_reports_a_broken_ledger(cli, tenant, make_member, actor):
     make_member(tenant, "alice")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=10, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=10, category="login")
     assert cli("points", "verify", "--tenant", "acme").exit_code == 0
     # A forged entry: inserting is the one thing the append-only tables allow.
     db.session.execute(text(

@@ -6,7 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
-from app.services import points
+from app.services import ledger
 
 APPEND_ONLY = ("point_transactions", "lot_allocations", "audit_logs")
 
@@ -14,8 +14,8 @@ APPEND_ONLY = ("point_transactions", "lot_allocations", "audit_logs")
 @pytest.fixture
 def history(tenant, make_member, actor):
     make_member(tenant, "alice")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=50, category="login")
-    points.spend(tenant.id, actor, user_id="alice", points_amount=20, category="payment")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=50, category="login")
+    ledger.spend(tenant.id, actor, user_id="alice", points_amount=20, category="payment")
     db.session.commit()
 
 

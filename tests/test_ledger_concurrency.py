@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PointLot, PointTransaction
-from app.services import clock, idempotency, members, points
+from app.services import clock, idempotency, ledger, members
 from app.services.context import Actor
 from app.services.errors import DomainError
 from tests.ledger_helpers import count, iso
@@ -57,10 +57,10 @@ def crashes(results: list[tuple[str, Any]]) -> list[Any]:
 
 def test_it_never_overdraws_under_200_concurrent_spends(app, tenant, make_member, actor):
     make_member(tenant, "alice")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=50, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=50, category="login")
 
     def spend_one():
-        return points.spend(tenant.id, actor, user_id="alice", points_amount=1,
+        return ledger.spend(tenant.id, actor, user_id="alice", points_amount=1,
                             category="payment").transaction.balance_after
 
     results = run_concurrently(app, [spend_one] * 200)
@@ -81,7 +81,7 @@ def test_one_idempotency_key_makes_one_effect_under_50_concurrent_calls(app, ten
 
     def call():
         def operation() -> idempotency.Response:
-            out = points.earn(tenant.id, actor, idempotency_key="order-77", **body)
+            out = ledger.earn(tenant.id, actor, idempotency_key="order-77", **body)
             return idempotency.Response(201, {"transaction": out.transaction.as_dict(),
                                               "total_points": out.profile.total_points})
         response = idempotency.run(tenant.id, "order-77", fp, operation)
@@ -105,34 +105,34 @@ def test_interleaved_earns_spends_reversals_and_expiries_keep_the_ledger_whole(
     rng = random.Random(7)
     earlier = []
     for _ in range(20):
-        earlier.append(points.earn(tenant.id, actor, user_id="alice", points_amount=30,
+        earlier.append(ledger.earn(tenant.id, actor, user_id="alice", points_amount=30,
                                    category="login").transaction.id)
-        earlier.append(points.spend(tenant.id, actor, user_id="alice", points_amount=10,
+        earlier.append(ledger.spend(tenant.id, actor, user_id="alice", points_amount=10,
                                     category="payment").transaction.id)
     def earn_expiring():
         # Due within the run, so concurrent expiries meet them; a second of margin,
         # so a thread the scheduler holds back on a busy machine still sends a
         # future date (a past one is rightly a VALIDATION_ERROR).
-        points.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
+        ledger.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
                     category="referral", expires_at=iso(clock.now() + timedelta(seconds=1)))
 
     def earn():
-        points.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
+        ledger.earn(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 40),
                     category="login")
 
     def spend():
-        points.spend(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 60),
+        ledger.spend(tenant.id, actor, user_id="alice", points_amount=rng.randint(1, 60),
                      category="payment")
 
     def adjust_down():
-        points.adjust(tenant.id, actor, user_id="alice", points_amount=-rng.randint(1, 30),
+        ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-rng.randint(1, 30),
                       reason="correction")
 
     def reverse(tx_id: int) -> Callable[[], None]:
-        return lambda: points.reverse(tenant.id, actor, tx_id, reason="undo")
+        return lambda: ledger.reverse(tenant.id, actor, tx_id, reason="undo")
 
     def expire():
-        points.expire_due()
+        ledger.expire_due()
 
     calls: list[Callable[[], Any]] = []
     for _ in range(40):
@@ -152,10 +152,10 @@ def test_interleaved_earns_spends_reversals_and_expiries_keep_the_ledger_whole(
     ).all()
     assert all(n == 1 for _, n in reversals)
     later = clock.now() + timedelta(seconds=5)
-    points.expire_due(now=later)
+    ledger.expire_due(now=later)
     balance = members.get_profile(tenant.id, "alice").total_points
-    ledger = db.session.execute(select(func.sum(PointTransaction.amount))).scalar_one()
-    assert balance == ledger >= 0
+    ledger_sum = db.session.execute(select(func.sum(PointTransaction.amount))).scalar_one()
+    assert balance == ledger_sum >= 0
     # Every expiring lot is spent or expired: nothing due still holds points.
     # (Whether any expired depends on how the spends fell: they take the
     # soonest-expiring points first.)
@@ -170,10 +170,10 @@ def test_two_expiry_jobs_at_once_expire_each_lot_once(app, tenant, make_member, 
     for i in range(10):
         make_member(tenant, f"m{i}")
         for _ in range(5):
-            points.earn(tenant.id, actor, user_id=f"m{i}", points_amount=10, category="login",
+            ledger.earn(tenant.id, actor, user_id=f"m{i}", points_amount=10, category="login",
                         expires_at=iso(clock.now() + timedelta(days=1)))
     later = clock.now() + timedelta(days=2)
-    results = run_concurrently(app, [lambda: points.expire_due(now=later, batch_size=7)] * 4)
+    results = run_concurrently(app, [lambda: ledger.expire_due(now=later, batch_size=7)] * 4)
     assert crashes(results) == []
     assert sum(report.lots for _, report in results) == 50
     assert sum(report.points for _, report in results) == 500
@@ -189,8 +189,8 @@ def test_concurrent_batches_over_overlapping_members_do_not_deadlock(app, tenant
         make_member(tenant, user)
 
     def batch(order: list[str]) -> Callable[[], Any]:
-        return lambda: points.batch_earn(tenant.id, actor, [
-            points.EarnItem(user_id=u, points_amount=1, category="community") for u in order])
+        return lambda: ledger.batch_earn(tenant.id, actor, [
+            ledger.EarnItem(user_id=u, points_amount=1, category="community") for u in order])
 
     rng = random.Random(3)
     calls = []
@@ -208,14 +208,14 @@ def test_concurrent_spends_and_batches_on_the_same_members(app, tenant, make_mem
     users = [f"m{i}" for i in range(5)]
     for user in users:
         make_member(tenant, user)
-        points.earn(tenant.id, actor, user_id=user, points_amount=100, category="login")
+        ledger.earn(tenant.id, actor, user_id=user, points_amount=100, category="login")
 
     def batch():
-        return points.batch_earn(tenant.id, actor, [
-            points.EarnItem(user_id=u, points_amount=2, category="login") for u in reversed(users)])
+        return ledger.batch_earn(tenant.id, actor, [
+            ledger.EarnItem(user_id=u, points_amount=2, category="login") for u in reversed(users)])
 
     def spend(user: str) -> Callable[[], Any]:
-        return lambda: points.spend(tenant.id, actor, user_id=user, points_amount=3,
+        return lambda: ledger.spend(tenant.id, actor, user_id=user, points_amount=3,
                                     category="payment")
 
     calls = [batch] * 20 + [spend(u) for u in users] * 10
@@ -251,7 +251,7 @@ def test_levels_changed_during_concurrent_earns_still_follow_lifetime_points(
             n = 0
             while not stop.is_set():
                 for user in user_slice:
-                    points.earn(tenant.id, actor, user_id=user, points_amount=7,
+                    ledger.earn(tenant.id, actor, user_id=user, points_amount=7,
                                 category="login")
                     n += 1
             return n

@@ -23,7 +23,7 @@ from hypothesis.stateful import (
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import clock, ledger_check, levels, members, points, tenants, vip
+from app.services import clock, ledger, ledger_check, levels, members, tenants, vip
 from app.services.context import Actor
 from app.services.errors import DomainError
 from tests.ledger_helpers import iso
@@ -189,20 +189,20 @@ class LedgerMachine(RuleBasedStateMachine):
             made = "POINTS_DISABLED"
         else:
             made = self._credit(m, "earn", amount, expires or self._default_expiry())
-        self._expect(lambda: points.earn(
+        self._expect(lambda: ledger.earn(
             self.tenant.id, ACTOR, user_id=user, points_amount=amount, category="login",
             expires_at=iso(expires) if expires else None), made)
 
     @rule(user=member, amount=amount)
     def spend(self, user: str, amount: int) -> None:
-        self._debit_rule(user, amount, lambda: points.spend(
+        self._debit_rule(user, amount, lambda: ledger.spend(
             self.tenant.id, ACTOR, user_id=user, points_amount=amount, category="payment"),
             "spend")
 
     @rule(user=member, amount=st.integers(-60, 60).filter(bool))
     def adjust(self, user: str, amount: int) -> None:
         def call():
-            return points.adjust(self.tenant.id, ACTOR, user_id=user, points_amount=amount,
+            return ledger.adjust(self.tenant.id, ACTOR, user_id=user, points_amount=amount,
                                  reason="prop")
         m = self.members[user]
         if amount > 0 and amount <= self.max_points and m.enabled:
@@ -252,7 +252,7 @@ class LedgerMachine(RuleBasedStateMachine):
             m.balance -= target.amount
             made = [Tx(m.user_id, "reversal", -target.amount, m.balance, reverses=target)]
             target.reversed = True
-        self._expect(lambda: points.reverse(self.tenant.id, ACTOR, target.id, reason="prop"),
+        self._expect(lambda: ledger.reverse(self.tenant.id, ACTOR, target.id, reason="prop"),
                      made)
 
     @rule()
@@ -264,7 +264,7 @@ class LedgerMachine(RuleBasedStateMachine):
                           if lot.remaining > 0 and lot.expires_at and lot.expires_at <= now),
                          key=lambda lot: (lot.expires_at, lot.tx_id))
             made += self._expire(m, due)
-        report = points.expire_due(tenant_id=self.tenant.id)
+        report = ledger.expire_due(tenant_id=self.tenant.id)
         assert (report.lots, report.points, report.members) == (
             len(made), -sum(t.amount for t in made), len({t.user for t in made}))
         self._sync(made)
@@ -276,8 +276,8 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             made = [t for u, a in items
                     for t in self._credit(self.members[u], "earn", a, self._default_expiry())]
-        self._expect(lambda: points.batch_earn(self.tenant.id, ACTOR, [
-            points.EarnItem(user_id=u, points_amount=a, category="referral") for u, a in items
+        self._expect(lambda: ledger.batch_earn(self.tenant.id, ACTOR, [
+            ledger.EarnItem(user_id=u, points_amount=a, category="referral") for u, a in items
         ]), made)
 
     @rule(user=member)

@@ -28,7 +28,7 @@ from app import config, create_app
 from app.extensions import cache, db
 from app.models import AuditLog, Member
 from app.services import (
-    api_clients, clock, dashboard, levels, members, points, staff, tenants, vip,
+    api_clients, clock, dashboard, ledger, levels, members, staff, tenants, vip,
 )
 from app.services.context import Actor
 from app.web.members.views import EXPORT_PAGE
@@ -67,7 +67,7 @@ class World:
 
     def fresh_earn(self) -> int:
         """A transaction nobody has reversed yet."""
-        outcome = points.earn(self.tenant_id, SYSTEM, user_id="alice", points_amount=7,
+        outcome = ledger.earn(self.tenant_id, SYSTEM, user_id="alice", points_amount=7,
                               category="login")
         return outcome.transaction.id
 
@@ -84,7 +84,7 @@ class World:
             Member.tenant_id == self.tenant_id)).scalar_one()
 
     def newest_of_alice(self) -> int:
-        return points.history(self.tenant_id, "alice", page_size=1).items[0].id
+        return ledger.transactions_page(self.tenant_id, "alice", page_size=1).items[0].id
 
     def newest_audit(self) -> int:
         db.session.rollback()
@@ -112,13 +112,13 @@ def build_small(app: Flask) -> World:
     # more lot; when there is none, it asks for never-expiring ones too. Alice has
     # two expiring lots from the start, so her spends read the same in both states.
     later = (clock.now() + timedelta(days=20)).isoformat()
-    first = points.earn(tid, SYSTEM, user_id="alice", points_amount=5000, category="login",
+    first = ledger.earn(tid, SYSTEM, user_id="alice", points_amount=5000, category="login",
                         expires_at=later)
-    points.earn(tid, SYSTEM, user_id="alice", points_amount=5, category="login",
+    ledger.earn(tid, SYSTEM, user_id="alice", points_amount=5, category="login",
                 expires_at=later)
-    points.earn(tid, SYSTEM, user_id="bob", points_amount=30, category="referral")
-    points.spend(tid, SYSTEM, user_id="alice", points_amount=10, category="payment")
-    points.reverse(tid, SYSTEM, points.earn(tid, SYSTEM, user_id="alice", points_amount=3,
+    ledger.earn(tid, SYSTEM, user_id="bob", points_amount=30, category="referral")
+    ledger.spend(tid, SYSTEM, user_id="alice", points_amount=10, category="payment")
+    ledger.reverse(tid, SYSTEM, ledger.earn(tid, SYSTEM, user_id="alice", points_amount=3,
                                             category="login").transaction.id, reason="oops")
     vip.grant(tid, SYSTEM, user_id="alice", tag_id=tag_ids["silver"])
     vip.grant(tid, SYSTEM, user_id="bob", tag_id=tag_ids["gold"])
@@ -155,20 +155,20 @@ def grow(w: World) -> None:
                        email=f"{user_id}@example.com")
     soon = clock.now() + timedelta(days=10)
     categories = ("login", "referral", "community", "payment")
-    items = [points.EarnItem(user_id="alice", points_amount=5 + i,
+    items = [ledger.EarnItem(user_id="alice", points_amount=5 + i,
                              category=categories[i % len(categories)],
                              expires_at=soon.isoformat() if i % 2 else None)
              for i in range(HISTORY_OF_ALICE)]
     # Lifetimes of 5, 205 and 405 points: a third of the members on each of three levels.
-    items += [points.EarnItem(user_id=user_id, points_amount=1 + (i % 3) * 40,
+    items += [ledger.EarnItem(user_id=user_id, points_amount=1 + (i % 3) * 40,
                               category=categories[n % len(categories)],
                               expires_at=soon.isoformat())
               for n in range(5) for i, user_id in enumerate(grown)]
-    points.batch_earn(tid, SYSTEM, items)
+    ledger.batch_earn(tid, SYSTEM, items)
     for _ in range(4):
-        points.spend(tid, SYSTEM, user_id="alice", points_amount=2, category="payment")
-        points.reverse(tid, SYSTEM, w.fresh_earn(), reason="duplicate")
-    points.adjust(tid, SYSTEM, user_id="alice", points_amount=-1, reason="rounding")
+        ledger.spend(tid, SYSTEM, user_id="alice", points_amount=2, category="payment")
+        ledger.reverse(tid, SYSTEM, w.fresh_earn(), reason="duplicate")
+    ledger.adjust(tid, SYSTEM, user_id="alice", points_amount=-1, reason="rounding")
     for tag_id in perks:
         vip.grant(tid, SYSTEM, user_id="alice", tag_id=tag_id)
     for n, user_id in enumerate(grown[-40:]):

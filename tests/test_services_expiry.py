@@ -1,4 +1,4 @@
-"""The expiry job: PostgreSQL's one-statement batch (`expiry_sql`) writes exactly
+"""The expiry job: PostgreSQL's one-statement batch (`ledger.expiry.EXPIRE_MEMBERS`) writes exactly
 the rows the generic path writes (the path SQLite takes)."""
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import members, points
+from app.services import ledger, members
+from app.services.ledger import expiry as ledger_expiry
 from tests.ledger_helpers import iso
 from tests.ledger_invariants import assert_consistent
 from tests.querycount import statements
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("clk")
 
 @pytest.fixture
 def generic(monkeypatch):
-    monkeypatch.setattr(points, "_expires_in_sql", lambda: False)
+    monkeypatch.setattr(ledger_expiry, "_expires_in_sql", lambda: False)
 
 
 def build(tenant, make_member, actor, clk) -> None:
@@ -27,7 +28,7 @@ def build(tenant, make_member, actor, clk) -> None:
     expire; a member with nothing due; a member whose points are switched off."""
     def earn(user, amount, category="login", days=None):
         expiry = iso(clk.later(days=days)) if days is not None else None
-        points.earn(tenant.id, actor, user_id=user, points_amount=amount, category=category,
+        ledger.earn(tenant.id, actor, user_id=user, points_amount=amount, category=category,
                     expires_at=expiry)
 
     for user in ("ann", "ben", "cai", "dot", "eve", "fay"):
@@ -38,12 +39,12 @@ def build(tenant, make_member, actor, clk) -> None:
     earn("ann", 5)
     earn("ben", 40, "license", days=2)
     earn("ben", 60, "referral", days=1)
-    points.spend(tenant.id, actor, user_id="ben", points_amount=70, category="payment")
+    ledger.spend(tenant.id, actor, user_id="ben", points_amount=70, category="payment")
     earn("ben", 9, "vip_upgrade", days=3)
     earn("cai", 100, days=40)                                # nothing due
     earn("dot", 7, "manual", days=2)
     earn("dot", 8, "feature_unlock", days=2)
-    points.adjust(tenant.id, actor, user_id="dot", points_amount=-3, reason="correction")
+    ledger.adjust(tenant.id, actor, user_id="dot", points_amount=-3, reason="correction")
     earn("eve", 25, days=1)
     members.set_points_enabled(tenant.id, actor, "eve", False)
     for k in range(12):                                      # spans several batches
@@ -79,10 +80,10 @@ def written(tenant_id: int) -> dict[str, list[Any]]:
             "balances": balances}
 
 
-def expire(tenant, batch_size: int, in_sql: bool, monkeypatch) -> points.ExpiryReport:
+def expire(tenant, batch_size: int, in_sql: bool, monkeypatch) -> ledger.ExpiryReport:
     with monkeypatch.context() as patch:
-        patch.setattr(points, "_expires_in_sql", lambda: in_sql)
-        return points.expire_due(tenant_id=tenant.id, batch_size=batch_size)
+        patch.setattr(ledger_expiry, "_expires_in_sql", lambda: in_sql)
+        return ledger.expire_due(tenant_id=tenant.id, batch_size=batch_size)
 
 
 @pytest.mark.postgresql
@@ -111,7 +112,7 @@ def test_the_one_statement_batch_takes_only_the_given_members_lots_due_by_then(
         tenant, make_member, actor, clk):
     build(tenant, make_member, actor, clk)
     ids = dict(db.session.execute(text("SELECT user_id, id FROM members")).all())
-    points._expire_batch([ids["ann"], ids["cai"]], clk.later(days=1))
+    ledger_expiry._expire_batch([ids["ann"], ids["cai"]], clk.later(days=1))
     due = db.session.execute(text(
         "SELECT m.user_id, COUNT(*) FROM point_transactions t JOIN members m ON m.id = t.member_id"
         " WHERE t.kind = 'expire' GROUP BY m.user_id")).all()
@@ -122,7 +123,7 @@ def test_the_one_statement_batch_takes_only_the_given_members_lots_due_by_then(
 def test_the_generic_path_expires_like_the_statement(tenant, make_member, actor, clk, generic):
     build(tenant, make_member, actor, clk)
     clk.advance(days=10)
-    report = points.expire_due(batch_size=2)
+    report = ledger.expire_due(batch_size=2)
     assert (report.lots, report.members) == (22, 5)
     assert_consistent()
 
@@ -132,13 +133,36 @@ def test_a_batch_of_many_members_is_three_statements(
         tenant, make_member, actor, clk):
     for m in range(20):
         make_member(tenant, f"m{m}")
-    points.batch_earn(tenant.id, actor, [
-        points.EarnItem(f"m{m}", 5 + k, "login", None, iso(clk.later(days=1, minutes=k)))
+    ledger.batch_earn(tenant.id, actor, [
+        ledger.EarnItem(f"m{m}", 5 + k, "login", None, iso(clk.later(days=1, minutes=k)))
         for m in range(20) for k in range(3)])
     clk.advance(days=2)
     with statements() as seen:
-        report = points.expire_due(batch_size=1000)
+        report = ledger.expire_due(batch_size=1000)
     assert (report.lots, report.members) == (60, 20)
     # the next due lots, the members' locks, the statement; the search that finds none
     assert len(seen) == 4, seen
+    assert_consistent()
+
+
+class _Abandon(Exception):
+    pass
+
+
+def test_expiry_commits_through_the_unit_of_work(tenant, make_member, actor, clk):
+    """Each batch is a transaction of its own, begun and committed by the unit of
+    work: inside an enclosing transaction it joins it, and rolls back with it."""
+    from app.services import uow
+
+    make_member(tenant, "ann")
+    ledger.earn(tenant.id, actor, user_id="ann", points_amount=5, category="login",
+                expires_at=iso(clk.later(days=1)))
+    clk.advance(days=2)
+    with pytest.raises(_Abandon), uow.atomic():
+        assert ledger.expire_due(tenant_id=tenant.id, batch_size=1).lots == 1
+        raise _Abandon
+    db.session.rollback()
+    assert members.get_profile(tenant.id, "ann").total_points == 5
+    assert ledger.expire_due(tenant_id=tenant.id, batch_size=1).lots == 1
+    assert members.get_profile(tenant.id, "ann").total_points == 0
     assert_consistent()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from app.models import IdempotencyRecord, PointTransaction
-from app.services import idempotency, members, points
+from app.services import idempotency, ledger, members
 from app.services.errors import DomainError
 from tests.ledger_helpers import count
 
@@ -22,7 +22,7 @@ def earn_once(tenant, actor, key: str, amount: int = 10, path: str = PATH):
     body = {"user_id": "alice", "points_amount": amount, "category": "login"}
 
     def operation() -> idempotency.Response:
-        out = points.earn(tenant.id, actor, idempotency_key=key, **body)
+        out = ledger.earn(tenant.id, actor, idempotency_key=key, **body)
         return idempotency.Response(201, {"transaction": out.transaction.as_dict(),
                                           "balance": out.profile.total_points})
 

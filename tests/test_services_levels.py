@@ -8,7 +8,7 @@ from app import create_app
 from app import config as app_config
 from app.extensions import db
 from app.models import AuditLog, Level
-from app.services import levels, members, points
+from app.services import ledger, levels, members
 from app.services.errors import DomainError
 from tests.ledger_helpers import refused
 from tests.ledger_invariants import assert_consistent
@@ -21,11 +21,11 @@ def level_of(tenant, user_id: str) -> str | None:
 
 def stored_level(tenant, user_id: str) -> int | None:
     db.session.expire_all()
-    return members.find(tenant.id, user_id).level_id
+    return members.locate(tenant.id, user_id).level_id
 
 
 def earn(tenant, actor, amount, user="alice"):
-    return points.earn(tenant.id, actor, user_id=user, points_amount=amount, category="login")
+    return ledger.earn(tenant.id, actor, user_id=user, points_amount=amount, category="login")
 
 
 @pytest.fixture
@@ -64,13 +64,13 @@ def test_the_level_follows_every_change_of_lifetime_points(tenant, make_member, 
     big = earn(tenant, actor, 99)
     assert big.profile.level.level_name == "Bronze"
     assert earn(tenant, actor, 1).profile.level.level_name == "Silver"
-    assert points.spend(tenant.id, actor, user_id="alice", points_amount=100,
+    assert ledger.spend(tenant.id, actor, user_id="alice", points_amount=100,
                         category="payment").profile.level.level_name == "Silver"
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=400, reason="vip")
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=400, reason="vip")
     assert out.profile.level.level_name == "Gold"
-    out = points.reverse(tenant.id, actor, out.transaction.id, reason="undo")
+    out = ledger.reverse(tenant.id, actor, out.transaction.id, reason="undo")
     assert out.profile.level.level_name == "Silver"
-    [batch] = points.batch_earn(tenant.id, actor, [points.EarnItem("alice", 400, "login")])
+    [batch] = ledger.batch_earn(tenant.id, actor, [ledger.EarnItem("alice", 400, "login")])
     assert batch.profile.level.level_name == "Gold"
     assert_consistent()
 
@@ -133,7 +133,7 @@ def test_levels_changed_by_another_worker_apply_to_new_members_and_batches(
     db.session.rollback()
     bob = members.create(tenant.id, actor, user_id="bob")
     assert bob.level is not None and bob.level.level_name == "Base"
-    [out] = points.batch_earn(tenant.id, actor, [points.EarnItem("alice", 20, "login")])
+    [out] = ledger.batch_earn(tenant.id, actor, [ledger.EarnItem("alice", 20, "login")])
     assert out.profile.level is not None and out.profile.level.level_name == "Silver"
     assert_consistent()
 
@@ -150,6 +150,6 @@ def test_levels_deleted_by_another_worker_do_not_break_writes(app, database_url,
     assert db.session.execute(select(Level.id).where(Level.id == gone)).first() is None
     profile = members.create(tenant.id, actor, user_id="carol")
     assert profile.level is None
-    [out] = points.batch_earn(tenant.id, actor, [points.EarnItem("carol", 5, "login")])
+    [out] = ledger.batch_earn(tenant.id, actor, [ledger.EarnItem("carol", 5, "login")])
     assert out.profile.level is None
     assert_consistent()

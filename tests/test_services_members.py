@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditLog
-from app.services import levels, members, points, vip
+from app.services import ledger, levels, members, vip
 from app.services.errors import DomainError, ValidationFailed
 from tests.ledger_helpers import refused
 
@@ -60,21 +60,37 @@ def test_it_finds_members_of_its_own_tenant_only(tenant, other_tenant, make_memb
         assert info.value.code == "MEMBER_NOT_FOUND"
 
 
-def test_find_row_reads_a_member_of_its_own_tenant_fresh(tenant, other_tenant, make_member,
-                                                          actor):
+def test_locate_reads_a_member_of_its_own_tenant_fresh(tenant, other_tenant, make_member,
+                                                       actor):
     make_member(tenant, "alice", display_name="Alice")
     make_member(other_tenant, "bob")
-    loaded = members.find(tenant.id, "alice")  # an ORM object the session keeps
-    points.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
-    row = members.find_row(tenant.id, "alice")
-    assert (row.id, row.user_id, row.display_name, row.total_points) == (
-        loaded.id, "alice", "Alice", 30)
+    before = members.locate(tenant.id, "alice")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
+    after = members.locate(tenant.id, "alice")
+    assert isinstance(after, members.MemberRecord)
+    assert (after.id, after.user_id, after.display_name, after.total_points) == (
+        before.id, "alice", "Alice", 30)
     assert members.get_profile(tenant.id, "alice").total_points == 30
     for tenant_id, user_id in ((tenant.id, "bob"), (other_tenant.id, "alice"),
-                               (tenant.id, "ali\x00ce"), (tenant.id, 7)):
-        with pytest.raises(DomainError) as caught:
-            members.find_row(tenant_id, user_id)
-        assert caught.value.code == "MEMBER_NOT_FOUND"
+                               (tenant.id, "ali\x00ce"), (tenant.id, "ali\ud800ce"),
+                               (tenant.id, 7), (tenant.id, None)):
+        for lock in (False, True):
+            with pytest.raises(DomainError) as caught:
+                members.locate(tenant_id, user_id, lock=lock)
+            assert caught.value.code == "MEMBER_NOT_FOUND"
+
+
+def test_a_user_id_the_database_cannot_store_is_not_found_or_refused(tenant, actor):
+    """A lone surrogate (JSON can carry one) cannot be encoded: a clear answer, not a 500."""
+    with pytest.raises(DomainError) as caught:
+        members.get_profile(tenant.id, "a\ud800")
+    assert caught.value.code == "MEMBER_NOT_FOUND"
+    for create in (lambda: ledger.earn(tenant.id, actor, user_id="a\udc00", points_amount=1,
+                                       category="login"),
+                   lambda: members.create(tenant.id, actor, user_id="a\udc00")):
+        with pytest.raises(ValidationFailed) as failed:
+            create()
+        assert "user_id" in failed.value.field_errors
 
 
 def test_it_enables_and_disables_points_and_audits_only_changes(tenant, make_member, actor):
@@ -151,7 +167,7 @@ def test_search_pages_with_a_cursor(tenant, crowd):
 
 def test_search_filters_by_level_and_tag(tenant, crowd, actor):
     gold = levels.create(tenant.id, actor, level_name="Gold", min_points=100)
-    points.earn(tenant.id, actor, user_id="u101", points_amount=150, category="login")
+    ledger.earn(tenant.id, actor, user_id="u101", points_amount=150, category="login")
     tag = vip.create_tag(tenant.id, actor, tag_name="VIP", tag_type="vip", rank=1,
                          duration_days=30)
     vip.grant(tenant.id, actor, user_id="u102", tag_id=tag.id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditLog, LotAllocation, PointLot, PointTransaction
 from app.models.ledger import CATEGORIES
-from app.services import levels, members, points, tenants
+from app.services import ledger, levels, members, tenants
 from app.services.errors import ValidationFailed
 from tests.conftest import SYSTEM
 from tests.ledger_helpers import T0, count, iso, lots_of, refused
@@ -23,12 +23,12 @@ def alice(tenant, make_member, clk):
 
 def earn(tenant, actor, amount, user="alice", **kw):
     kw.setdefault("category", "login")
-    return points.earn(tenant.id, actor, user_id=user, points_amount=amount, **kw)
+    return ledger.earn(tenant.id, actor, user_id=user, points_amount=amount, **kw)
 
 
 def spend(tenant, actor, amount, user="alice", **kw):
     kw.setdefault("category", "payment")
-    return points.spend(tenant.id, actor, user_id=user, points_amount=amount, **kw)
+    return ledger.spend(tenant.id, actor, user_id=user, points_amount=amount, **kw)
 
 
 def field_errors(info) -> dict:
@@ -54,7 +54,7 @@ def test_it_refuses_non_integer_spend_and_adjust_amounts(tenant, alice, actor, v
         spend(tenant, actor, value)
     assert "points_amount" in field_errors(info)
     with refused("VALIDATION_ERROR") as info:
-        points.adjust(tenant.id, actor, user_id="alice", points_amount=value, reason="fix")
+        ledger.adjust(tenant.id, actor, user_id="alice", points_amount=value, reason="fix")
     assert "points_amount" in field_errors(info)
 
 
@@ -83,7 +83,7 @@ def test_it_uses_the_tenants_own_maximum(app, make_member, actor, clk):
     with refused("VALIDATION_ERROR"):
         spend(small, actor, 51)
     with refused("VALIDATION_ERROR") as info:
-        points.adjust(small.id, actor, user_id="alice", points_amount=-51, reason="x")
+        ledger.adjust(small.id, actor, user_id="alice", points_amount=-51, reason="x")
     assert info.value.details["field_constraints"]["points_amount"] == {
         "min": -50, "max": 50, "type": "integer", "not": 0}
 
@@ -92,13 +92,13 @@ def test_it_uses_the_tenants_own_maximum(app, make_member, actor, clk):
 def test_it_refuses_adjustments_of_zero_or_beyond_plus_minus_max(tenant, alice, actor, value):
     earn(tenant, actor, 10000)
     with refused("VALIDATION_ERROR") as info:
-        points.adjust(tenant.id, actor, user_id="alice", points_amount=value, reason="fix")
+        ledger.adjust(tenant.id, actor, user_id="alice", points_amount=value, reason="fix")
     assert list(field_errors(info)) == ["points_amount"]
 
 
 def test_it_accepts_adjustments_of_plus_and_minus_max(tenant, alice, actor):
-    points.adjust(tenant.id, actor, user_id="alice", points_amount=10000, reason="up")
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=-10000, reason="down")
+    ledger.adjust(tenant.id, actor, user_id="alice", points_amount=10000, reason="up")
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-10000, reason="down")
     assert out.profile.total_points == 0
     assert out.transaction.kind == "adjust" and out.transaction.points_amount == -10000
 
@@ -120,13 +120,13 @@ def test_it_refuses_other_categories(tenant, alice, actor, category):
 
 def test_it_defaults_an_adjustments_category_to_manual_and_validates_a_given_one(
         tenant, alice, actor):
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r")
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r")
     assert out.transaction.category == "manual"
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r",
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r",
                         category="referral")
     assert out.transaction.category == "referral"
     with refused("VALIDATION_ERROR") as info:
-        points.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r",
+        ledger.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason="r",
                       category="bogus")
     assert list(field_errors(info)) == ["category"]
 
@@ -199,7 +199,7 @@ def test_it_stores_the_reason_as_given(tenant, alice, actor):
 
 def test_it_reports_every_bad_field_at_once(tenant, alice, actor):
     with refused("VALIDATION_ERROR") as info:
-        points.earn(tenant.id, actor, user_id="", points_amount="1", category="x",
+        ledger.earn(tenant.id, actor, user_id="", points_amount="1", category="x",
                     reason="r" * 600, expires_at="yesterday")
     assert set(field_errors(info)) == {"user_id", "points_amount", "category", "reason",
                                        "expires_at"}
@@ -208,7 +208,7 @@ def test_it_reports_every_bad_field_at_once(tenant, alice, actor):
 def test_it_requires_a_reason_to_adjust(tenant, alice, actor):
     for reason in (None, "", "   "):
         with refused("VALIDATION_ERROR") as info:
-            points.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason=reason)
+            ledger.adjust(tenant.id, actor, user_id="alice", points_amount=5, reason=reason)
         assert list(field_errors(info)) == ["reason"]
 
 
@@ -216,7 +216,7 @@ def test_it_refuses_bad_idempotency_keys(tenant, alice, actor):
     for key in ("", "k" * 256, 12):
         with refused("VALIDATION_ERROR") as info:
             earn(tenant, actor, 5, idempotency_key=key)
-        assert list(field_errors(info)) == ["operation_id"]
+        assert list(field_errors(info)) == ["idempotency_key"]
 
 
 # --------------------------------------------------------------------------- earn
@@ -240,7 +240,7 @@ def test_it_applies_the_tenants_default_expiry(app, make_member, actor, clk):
     assert out.transaction.expires_at == T0 + timedelta(days=30)
     explicit = earn(t, actor, 10, expires_at=iso(clk.later(days=2)))
     assert explicit.transaction.expires_at == T0 + timedelta(days=2)
-    adj = points.adjust(t.id, actor, user_id="alice", points_amount=5, reason="r")
+    adj = ledger.adjust(t.id, actor, user_id="alice", points_amount=5, reason="r")
     assert [lot.expires_at for lot in lots_of(m.id)] == [
         T0 + timedelta(days=30), T0 + timedelta(days=2), T0 + timedelta(days=30)]
     assert adj.transaction.points_amount == 5
@@ -249,9 +249,9 @@ def test_it_applies_the_tenants_default_expiry(app, make_member, actor, clk):
 def test_it_refuses_unknown_members(tenant, alice, actor):
     for call in (lambda: earn(tenant, actor, 5, user="nobody"),
                  lambda: spend(tenant, actor, 5, user="nobody"),
-                 lambda: points.adjust(tenant.id, actor, user_id="nobody", points_amount=-1,
+                 lambda: ledger.adjust(tenant.id, actor, user_id="nobody", points_amount=-1,
                                        reason="r"),
-                 lambda: points.adjust(tenant.id, actor, user_id="nobody", points_amount=1,
+                 lambda: ledger.adjust(tenant.id, actor, user_id="nobody", points_amount=1,
                                        reason="r")):
         with refused("MEMBER_NOT_FOUND"):
             call()
@@ -263,12 +263,12 @@ def test_it_refuses_every_change_of_a_disabled_member(tenant, alice, actor):
     members.set_points_enabled(tenant.id, actor, "alice", False)
     for call in (lambda: earn(tenant, actor, 5),
                  lambda: spend(tenant, actor, 5),
-                 lambda: points.adjust(tenant.id, actor, user_id="alice", points_amount=5,
+                 lambda: ledger.adjust(tenant.id, actor, user_id="alice", points_amount=5,
                                        reason="r"),
-                 lambda: points.adjust(tenant.id, actor, user_id="alice", points_amount=-5,
+                 lambda: ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-5,
                                        reason="r"),
-                 lambda: points.reverse(tenant.id, actor, first.transaction.id, reason="r"),
-                 lambda: points.reverse(tenant.id, actor, paid.transaction.id, reason="r")):
+                 lambda: ledger.reverse(tenant.id, actor, first.transaction.id, reason="r"),
+                 lambda: ledger.reverse(tenant.id, actor, paid.transaction.id, reason="r")):
         with refused("POINTS_DISABLED") as info:
             call()
         assert info.value.details == {"user_id": "alice"}
@@ -364,18 +364,18 @@ def test_it_treats_a_lot_expiring_exactly_now_as_expired(tenant, alice, actor, c
 def test_a_negative_adjustment_consumes_lots_like_a_spend(tenant, alice, actor, clk):
     earn(tenant, actor, 50)
     soon = earn(tenant, actor, 50, expires_at=iso(clk.later(days=1)))
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=-60, reason="fix")
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-60, reason="fix")
     assert out.profile.total_points == 40 and out.profile.lifetime_points == 100
     remaining = {lot.transaction_id: lot.remaining for lot in lots_of(alice.id)}
     assert remaining[soon.transaction.id] == 0
     with refused("INSUFFICIENT_POINTS") as info:
-        points.adjust(tenant.id, actor, user_id="alice", points_amount=-41, reason="fix")
+        ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-41, reason="fix")
     assert info.value.details["shortage"] == 1
     assert_consistent()
 
 
 def test_a_positive_adjustment_counts_toward_lifetime(tenant, alice, actor):
-    out = points.adjust(tenant.id, actor, user_id="alice", points_amount=70, reason="goodwill")
+    out = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=70, reason="goodwill")
     assert (out.profile.total_points, out.profile.lifetime_points) == (70, 70)
     assert len(lots_of(alice.id)) == 1
     assert_consistent()
@@ -389,7 +389,7 @@ def test_reversing_an_earn_takes_back_what_is_left_of_its_lot(tenant, alice, act
     big = earn(tenant, actor, 100)
     assert big.profile.level.level_name == "Gold"
     spend(tenant, actor, 30)  # 20 from `other`? no: both never expire, oldest first
-    out = points.reverse(tenant.id, actor, big.transaction.id, reason="duplicate",
+    out = ledger.reverse(tenant.id, actor, big.transaction.id, reason="duplicate",
                          idempotency_key="rev-1")
     tx = out.transaction
     assert (tx.kind, tx.points_amount, tx.reverses_id, tx.category) == (
@@ -405,7 +405,7 @@ def test_reversing_an_earn_with_nothing_left_is_not_reversible(tenant, alice, ac
     first = earn(tenant, actor, 20)
     spend(tenant, actor, 20)
     with refused("NOT_REVERSIBLE") as info:
-        points.reverse(tenant.id, actor, first.transaction.id, reason="r")
+        ledger.reverse(tenant.id, actor, first.transaction.id, reason="r")
     assert info.value.details["remaining_points"] == 0
 
 
@@ -416,7 +416,7 @@ def test_reversing_a_spend_gives_back_exactly_to_the_same_lots(tenant, alice, ac
     paid = spend(tenant, actor, 50)
     earn(tenant, actor, 5)
     spend(tenant, actor, 10)  # b: 10 -> 0
-    out = points.reverse(tenant.id, actor, paid.transaction.id, reason="refund")
+    out = ledger.reverse(tenant.id, actor, paid.transaction.id, reason="refund")
     assert out.transaction.points_amount == 50 and out.profile.total_points == 85
     assert out.profile.lifetime_points == 95
     remaining = {lot.transaction_id: lot.remaining for lot in lots_of(alice.id)}
@@ -428,15 +428,15 @@ def test_reversing_a_spend_gives_back_exactly_to_the_same_lots(tenant, alice, ac
 
 def test_reversing_a_negative_adjustment_gives_the_points_back(tenant, alice, actor):
     earn(tenant, actor, 50)
-    adj = points.adjust(tenant.id, actor, user_id="alice", points_amount=-20, reason="fix")
-    out = points.reverse(tenant.id, actor, adj.transaction.id, reason="undo")
+    adj = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-20, reason="fix")
+    out = ledger.reverse(tenant.id, actor, adj.transaction.id, reason="undo")
     assert out.transaction.points_amount == 20 and out.profile.total_points == 50
     assert out.profile.lifetime_points == 50
 
 
 def test_reversing_a_positive_adjustment_takes_it_back_from_lifetime(tenant, alice, actor):
-    adj = points.adjust(tenant.id, actor, user_id="alice", points_amount=40, reason="gift")
-    out = points.reverse(tenant.id, actor, adj.transaction.id, reason="undo")
+    adj = ledger.adjust(tenant.id, actor, user_id="alice", points_amount=40, reason="gift")
+    out = ledger.reverse(tenant.id, actor, adj.transaction.id, reason="undo")
     assert out.transaction.points_amount == -40
     assert (out.profile.total_points, out.profile.lifetime_points) == (0, 0)
     assert_consistent()
@@ -444,40 +444,40 @@ def test_reversing_a_positive_adjustment_takes_it_back_from_lifetime(tenant, ali
 
 def test_it_reverses_a_transaction_once(tenant, alice, actor):
     first = earn(tenant, actor, 20)
-    rev = points.reverse(tenant.id, actor, first.transaction.id, reason="r")
+    rev = ledger.reverse(tenant.id, actor, first.transaction.id, reason="r")
     with refused("ALREADY_REVERSED") as info:
-        points.reverse(tenant.id, actor, first.transaction.id, reason="again")
+        ledger.reverse(tenant.id, actor, first.transaction.id, reason="again")
     assert info.value.details == {"reversal_id": rev.transaction.id}
 
 
 def test_expiries_and_reversals_are_not_reversible(tenant, alice, actor, clk):
     first = earn(tenant, actor, 20, expires_at=iso(clk.later(days=1)))
     second = earn(tenant, actor, 20)
-    rev = points.reverse(tenant.id, actor, second.transaction.id, reason="r")
+    rev = ledger.reverse(tenant.id, actor, second.transaction.id, reason="r")
     clk.advance(days=2)
-    points.expire_due()
+    ledger.expire_due()
     expiry = db.session.execute(
         select(PointTransaction.id).where(PointTransaction.kind == "expire")).scalar_one()
     for tx_id, kind in ((expiry, "expire"), (rev.transaction.id, "reversal")):
         with refused("NOT_REVERSIBLE") as info:
-            points.reverse(tenant.id, actor, tx_id, reason="r")
+            ledger.reverse(tenant.id, actor, tx_id, reason="r")
         assert info.value.details["kind"] == kind
     with refused("NOT_REVERSIBLE"):
-        points.reverse(tenant.id, actor, first.transaction.id, reason="r")  # nothing left
+        ledger.reverse(tenant.id, actor, first.transaction.id, reason="r")  # nothing left
 
 
 @pytest.mark.parametrize("bad_id", [999999, 0, -1, "1", True, None, 2**64])
 def test_it_does_not_find_unknown_transactions(tenant, alice, actor, bad_id):
     earn(tenant, actor, 20)
     with refused("NOT_FOUND"):
-        points.reverse(tenant.id, actor, bad_id, reason="r")
+        ledger.reverse(tenant.id, actor, bad_id, reason="r")
 
 
 def test_a_reversal_needs_a_reason(tenant, alice, actor):
     first = earn(tenant, actor, 20)
     for reason in (None, "", " ", "x" * 501):
         with refused("VALIDATION_ERROR") as info:
-            points.reverse(tenant.id, actor, first.transaction.id, reason=reason)
+            ledger.reverse(tenant.id, actor, first.transaction.id, reason=reason)
         assert list(field_errors(info)) == ["reason"]
 
 
@@ -485,15 +485,15 @@ def test_a_reversal_needs_a_reason(tenant, alice, actor):
 
 def item(user_id="alice", amount=10, **kw):
     kw.setdefault("category", "login")
-    return points.EarnItem(user_id=user_id, points_amount=amount, **kw)
+    return ledger.EarnItem(user_id=user_id, points_amount=amount, **kw)
 
 
 def test_a_batch_earns_for_several_members_in_order(tenant, make_member, actor, clk):
     make_member(tenant, "alice")
     make_member(tenant, "bob")
     levels.create(tenant.id, actor, level_name="Silver", min_points=25)
-    out = points.batch_earn(tenant.id, actor, [
-        item("alice", 10), item("bob", 5, operation_id="b-1"), item("alice", 20, reason="bonus"),
+    out = ledger.batch_earn(tenant.id, actor, [
+        item("alice", 10), item("bob", 5, idempotency_key="b-1"), item("alice", 20, reason="bonus"),
         item("bob", 1, expires_at=iso(clk.later(days=3))),
     ])
     assert [(o.transaction.user_id, o.transaction.balance_after) for o in out] == [
@@ -508,12 +508,12 @@ def test_a_batch_earns_for_several_members_in_order(tenant, make_member, actor, 
 @pytest.mark.parametrize("size", [0, 1001])
 def test_a_batch_has_one_to_a_thousand_operations(tenant, alice, actor, size):
     with refused("VALIDATION_ERROR") as info:
-        points.batch_earn(tenant.id, actor, [item() for _ in range(size)])
+        ledger.batch_earn(tenant.id, actor, [item() for _ in range(size)])
     assert "operations" in field_errors(info)
 
 
 def test_a_batch_of_a_thousand_is_accepted(tenant, alice, actor):
-    out = points.batch_earn(tenant.id, actor, [item(amount=1) for _ in range(1000)])
+    out = ledger.batch_earn(tenant.id, actor, [item(amount=1) for _ in range(1000)])
     assert len(out) == 1000 and out[-1].transaction.balance_after == 1000
     assert count(PointLot) == 1000
     assert_consistent()
@@ -524,7 +524,7 @@ def test_a_batch_is_all_or_nothing_with_errors_by_index(tenant, make_member, act
     make_member(tenant, "off")
     members.set_points_enabled(tenant.id, actor, "off", False)
     with refused("VALIDATION_ERROR") as info:
-        points.batch_earn(tenant.id, actor, [
+        ledger.batch_earn(tenant.id, actor, [
             item("alice"), item("alice", amount=1.5), item("ghost"), item("alice"),
             item("off"), item("alice", category="nope", reason="x" * 501),
         ])
@@ -541,7 +541,7 @@ def test_a_batch_with_another_tenants_member_is_refused(tenant, other_tenant, ma
     make_member(tenant, "alice")
     make_member(other_tenant, "stranger")
     with refused("VALIDATION_ERROR") as info:
-        points.batch_earn(tenant.id, actor, [item("alice"), item("stranger")])
+        ledger.batch_earn(tenant.id, actor, [item("alice"), item("stranger")])
     assert [e["index"] for e in info.value.details["validation_errors"]] == [1]
 
 
@@ -556,12 +556,12 @@ def test_the_expiry_job_expires_only_due_lots(tenant, make_member, actor, clk):
     earn(tenant, actor, 3, user="bob", expires_at=iso(clk.later(days=1)))
     spend(tenant, actor, 4)  # from alice's soonest lot: 6 of 10 left to expire
     clk.advance(days=2)
-    report = points.expire_due()
+    report = ledger.expire_due()
     assert (report.lots, report.points, report.members) == (2, 9, 2)
     assert members.get_profile(tenant.id, "alice").total_points == 27
     assert members.get_profile(tenant.id, "bob").total_points == 0
     assert [lot.remaining for lot in lots_of(a.id)] == [0, 20, 7]
-    again = points.expire_due()
+    again = ledger.expire_due()
     assert (again.lots, again.points) == (0, 0)
     expiry = db.session.execute(select(PointTransaction).where(
         PointTransaction.kind == "expire", PointTransaction.member_id == a.id)).scalar_one()
@@ -573,7 +573,7 @@ def test_the_expiry_job_counts_each_member_once_across_batches(tenant, alice, ac
     for days in (1, 2, 3):
         earn(tenant, actor, 10, expires_at=iso(clk.later(days=days)))
     clk.advance(days=4)
-    report = points.expire_due(batch_size=1)
+    report = ledger.expire_due(batch_size=1)
     assert (report.lots, report.points, report.members) == (3, 30, 1)
 
 
@@ -583,7 +583,7 @@ def test_the_expiry_job_can_keep_to_one_tenant(tenant, other_tenant, make_member
     earn(tenant, actor, 10, expires_at=iso(clk.later(days=1)))
     earn(other_tenant, actor, 10, expires_at=iso(clk.later(days=1)))
     clk.advance(days=2)
-    assert points.expire_due(tenant_id=other_tenant.id).lots == 1
+    assert ledger.expire_due(tenant_id=other_tenant.id).lots == 1
     assert members.get_profile(tenant.id, "alice").total_points == 10
     assert members.get_profile(other_tenant.id, "alice").total_points == 0
 
@@ -594,43 +594,51 @@ def test_history_is_newest_first_paged_and_filtered(tenant, alice, actor):
     ids = [earn(tenant, actor, i + 1, category="login" if i % 2 else "referral").transaction.id
            for i in range(5)]
     spent = spend(tenant, actor, 3).transaction.id
-    page = points.history(tenant.id, "alice", page_size=4)
+    page = ledger.transactions_page(tenant.id, "alice", page_size=4)
     assert [t.id for t in page.items] == [spent, ids[4], ids[3], ids[2]]
     assert page.has_next
-    rest = points.history(tenant.id, "alice", page_size=4, cursor=page.next_cursor)
+    rest = ledger.transactions_page(tenant.id, "alice", page_size=4, cursor=page.next_cursor)
     assert [t.id for t in rest.items] == [ids[1], ids[0]] and not rest.has_next
-    assert [t.id for t in points.history(tenant.id, "alice", kind="spend").items] == [spent]
-    assert [t.id for t in points.history(tenant.id, "alice", category="referral").items] == [
+    assert [t.id for t in ledger.transactions_page(tenant.id, "alice", kind="spend").items] == [spent]
+    assert [t.id for t in ledger.transactions_page(tenant.id, "alice", category="referral").items] == [
         ids[4], ids[2], ids[0]]
     for bad in ({"kind": "gift"}, {"category": "x"}, {"cursor": "garbage!"}):
         with pytest.raises(ValidationFailed):
-            points.history(tenant.id, "alice", **bad)
+            ledger.transactions_page(tenant.id, "alice", **bad)
+
+
+def test_history_says_which_entries_were_reversed_in_the_same_read(tenant, alice, actor):
+    kept, undone = earn(tenant, actor, 10), earn(tenant, actor, 20)
+    reversal = ledger.reverse(tenant.id, actor, undone.transaction.id, reason="duplicate")
+    page = ledger.transactions_page(tenant.id, "alice")
+    assert [(t.id, t.is_reversed) for t in page.items] == [
+        (reversal.transaction.id, False), (undone.transaction.id, True),
+        (kept.transaction.id, False)]
+    assert "is_reversed" not in page.items[0].as_dict()  # not part of the API's entry
 
 
 def test_every_combination_of_history_filters_pages_what_it_should(tenant, alice, actor):
-    """Each combination of kind, category and cursor has its own prebuilt
-    statement (points._history_statement): walking the pages of each must give
-    the member's entries that match, newest first, each once."""
+    """One statement serves every combination of kind, category and cursor: walking
+    the pages of each must give the member's entries that match, newest first, each
+    once."""
     for i in range(7):
         earn(tenant, actor, i + 1, category=("login", "referral", "payment")[i % 3])
     spend(tenant, actor, 2, category="payment")
     spend(tenant, actor, 1, category="login")
-    everything = points.history(tenant.id, "alice", page_size=100).items
+    everything = ledger.transactions_page(tenant.id, "alice", page_size=100).items
     for kind in (None, "earn", "spend"):
         for category in (None, "login", "payment"):
             expected = [t.id for t in everything
                         if kind in (None, t.kind) and category in (None, t.category)]
             seen, cursor = [], None
             while True:
-                page = points.history(tenant.id, "alice", page_size=2, kind=kind,
+                page = ledger.transactions_page(tenant.id, "alice", page_size=2, kind=kind,
                                       category=category, cursor=cursor)
                 seen += [t.id for t in page.items]
                 if not page.has_next:
                     break
                 cursor = page.next_cursor
             assert seen == expected, (kind, category)
-            assert points._history_statement(bool(kind), bool(category), True, ()) is \
-                points._history_statement(bool(kind), bool(category), True, ())
 
 
 def test_every_ledger_change_is_audited_with_actor_and_request(tenant, make_member, actor):
@@ -638,9 +646,9 @@ def test_every_ledger_change_is_audited_with_actor_and_request(tenant, make_memb
     make_member(tenant, "bob")
     first = earn(tenant, actor, 50)
     spend(tenant, actor, 5)
-    points.adjust(tenant.id, actor, user_id="alice", points_amount=-5, reason="fix")
-    points.reverse(tenant.id, actor, first.transaction.id, reason="undo")
-    points.batch_earn(tenant.id, actor, [item("alice"), item("bob")])
+    ledger.adjust(tenant.id, actor, user_id="alice", points_amount=-5, reason="fix")
+    ledger.reverse(tenant.id, actor, first.transaction.id, reason="undo")
+    ledger.batch_earn(tenant.id, actor, [item("alice"), item("bob")])
     rows = db.session.execute(
         select(AuditLog).where(AuditLog.action.like("points.%")).order_by(AuditLog.id)
     ).scalars().all()

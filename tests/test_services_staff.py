@@ -32,18 +32,18 @@ def test_an_existing_user_gets_a_role_in_another_tenant(tenant, other_tenant, ma
     assert list(info.value.details["field_errors"]) == ["email"]
 
 
-def test_memberships_give_each_active_tenants_row_and_role_by_name(tenant, other_tenant,
+def test_roles_give_each_active_tenants_settings_and_role_by_name(tenant, other_tenant,
                                                                    make_staff, actor):
     user = make_staff(other_tenant, "owner", email="ann@x.test")
     staff.create_or_add_role(tenant.id, actor, email="ann@x.test", role="viewer")
-    found = staff.memberships_of(user.id)
-    assert [(t.slug, t.name, role) for t, role in found] == [
+    found = staff.roles_of(user.id)
+    assert [(r.tenant.slug, r.tenant.name, r.role) for r in found] == [
         ("acme", "Acme Rewards", "viewer"), ("globex", "Globex Loyalty", "owner")]
-    acme = found[0][0]
+    acme = found[0].tenant
     assert (acme.id, acme.max_points_per_operation) == (tenant.id, tenant.max_points_per_operation)
     make_staff(tenant, "owner")  # acme keeps an owner when ann leaves
     staff.deactivate(tenant.id, actor, user.id)
-    assert [t.slug for t, _ in staff.memberships_of(user.id)] == ["globex"]
+    assert [r.tenant_slug for r in staff.roles_of(user.id)] == ["globex"]
 
 
 @pytest.mark.parametrize("fields, bad", [

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from app.services import batch, points, uow
+from app.services import batch, ledger, uow
 from app.services.errors import DomainError
 
 
@@ -49,17 +49,24 @@ def test_a_committed_change_logs_its_event_and_a_refused_one_does_not(tenant, ma
                                                                       actor, events):
     make_member(tenant, "alice")
     events.clear()
-    points.earn(tenant.id, actor, user_id="alice", points_amount=5, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=5, category="login")
     assert events == ["points.earn"]
     with pytest.raises(DomainError):
-        points.spend(tenant.id, actor, user_id="alice", points_amount=50, category="payment")
+        ledger.spend(tenant.id, actor, user_id="alice", points_amount=50, category="payment")
     assert events == ["points.earn"]
 
 
 def test_a_batch_preview_logs_nothing(tenant, make_member, actor, events):
     make_member(tenant, "alice")
     events.clear()
-    result = batch.preview(tenant.id, actor, [points.EarnItem("alice", 10, "login")])
+    result = batch.preview(tenant.id, actor, [ledger.EarnItem("alice", 10, "login")])
     assert result.ok
     assert events == []
-    assert points.history(tenant.id, "alice").items == []
+    assert ledger.transactions_page(tenant.id, "alice").items == []
+
+
+def test_is_postgres_is_asked_in_one_place(app, db_backend):
+    from app.database import is_postgres
+    from app.extensions import db
+
+    assert is_postgres() is is_postgres(db.engine) is (db_backend == "postgresql")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, MemberTag, PointTransaction
-from app.services import members, points, vip
+from app.services import ledger, members, vip
 from tests.ledger_helpers import T0, count, refused
 from tests.ledger_invariants import assert_consistent
 
@@ -223,7 +223,7 @@ def test_a_grant_needs_a_member_and_tag_of_this_tenant(tenant, other_tenant, mak
 # --------------------------------------------------------------------------- payment
 
 def test_it_pays_for_a_tag_with_points_in_the_same_transaction(tenant, alice, actor, tags):
-    points.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
     [held] = grant(tenant, actor, tags["gold"], pay_with_points=True)
     payment = db.session.execute(
         select(PointTransaction).where(PointTransaction.kind == "spend")).scalar_one()
@@ -236,7 +236,7 @@ def test_it_pays_for_a_tag_with_points_in_the_same_transaction(tenant, alice, ac
 
 
 def test_a_failed_payment_grants_nothing(tenant, alice, actor, tags):
-    points.earn(tenant.id, actor, user_id="alice", points_amount=499, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=499, category="login")
     with refused("INSUFFICIENT_POINTS") as info:
         grant(tenant, actor, tags["gold"], pay_with_points=True)
     assert info.value.details["shortage"] == 1
@@ -252,14 +252,14 @@ def test_a_failed_payment_leaves_the_current_tag_alone(tenant, alice, actor, tag
 
 
 def test_a_tag_without_a_price_cannot_be_paid_with_points(tenant, alice, actor, tags):
-    points.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
     with refused("VALIDATION_ERROR") as info:
         grant(tenant, actor, tags["bronze"], pay_with_points=True)
     assert "pay_with_points" in info.value.details["field_errors"]
 
 
 def test_a_disabled_member_cannot_pay_with_points(tenant, alice, actor, tags):
-    points.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
     members.set_points_enabled(tenant.id, actor, "alice", False)
     with refused("POINTS_DISABLED"):
         grant(tenant, actor, tags["gold"], pay_with_points=True)
@@ -267,7 +267,7 @@ def test_a_disabled_member_cannot_pay_with_points(tenant, alice, actor, tags):
 
 
 def test_grants_are_audited(tenant, alice, actor, tags):
-    points.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=600, category="login")
     grant(tenant, actor, tags["silver"], pay_with_points=True)
     grant(tenant, actor, tags["gold"], resolution="upgrade_existing")
     rows = db.session.execute(select(AuditLog).where(AuditLog.action == "vip_tag.grant")
@@ -312,7 +312,7 @@ def test_extensions_stop_before_the_calendar_runs_out(app, tenant, make_member, 
             break
         extensions += 1
         assert extensions < 100
-    held = vip.members.active_tags([vip.members.find(tenant.id, "methuselah").id])
+    held = vip.members.active_tags([vip.members.locate(tenant.id, "methuselah").id])
     (holding,) = next(iter(held.values()))
     assert holding.expires_at + timedelta(days=36500) >= vip.LATEST_EXPIRY
     preview = vip.preview_conflict(tenant.id, "methuselah", tag.id)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import api_clients, levels, members, points, staff, vip
+from app.services import api_clients, ledger, levels, members, staff, vip
 from app.services.errors import DomainError
 from tests.ledger_invariants import assert_consistent
 
@@ -26,9 +26,9 @@ def theirs(other_tenant, make_member, make_staff, actor):
     """The other tenant, with one of everything; `shared` exists in both tenants."""
     make_member(other_tenant, "shared")
     make_member(other_tenant, "only-theirs")
-    earned = points.earn(other_tenant.id, actor, user_id="only-theirs", points_amount=100,
+    earned = ledger.earn(other_tenant.id, actor, user_id="only-theirs", points_amount=100,
                          category="login")
-    spent = points.spend(other_tenant.id, actor, user_id="only-theirs", points_amount=10,
+    spent = ledger.spend(other_tenant.id, actor, user_id="only-theirs", points_amount=10,
                          category="payment")
     level = levels.create(other_tenant.id, actor, level_name="Their level", min_points=0)
     tag = vip.create_tag(other_tenant.id, actor, tag_name="Their tag", tag_type="vip", rank=1,
@@ -45,24 +45,24 @@ def theirs(other_tenant, make_member, make_staff, actor):
 @pytest.fixture
 def mine(tenant, make_member, actor):
     make_member(tenant, "shared")
-    points.earn(tenant.id, actor, user_id="shared", points_amount=10, category="login")
+    ledger.earn(tenant.id, actor, user_id="shared", points_amount=10, category="login")
 
 
 def attempts(tenant, actor, ids):
     t = tenant.id
     yield "MEMBER_NOT_FOUND", lambda: members.get_profile(t, "only-theirs")
     yield "MEMBER_NOT_FOUND", lambda: members.set_points_enabled(t, actor, "only-theirs", False)
-    yield "MEMBER_NOT_FOUND", lambda: points.history(t, "only-theirs")
-    yield "MEMBER_NOT_FOUND", lambda: points.earn(t, actor, user_id="only-theirs",
+    yield "MEMBER_NOT_FOUND", lambda: ledger.transactions_page(t, "only-theirs")
+    yield "MEMBER_NOT_FOUND", lambda: ledger.earn(t, actor, user_id="only-theirs",
                                                   points_amount=5, category="login")
-    yield "MEMBER_NOT_FOUND", lambda: points.spend(t, actor, user_id="only-theirs",
+    yield "MEMBER_NOT_FOUND", lambda: ledger.spend(t, actor, user_id="only-theirs",
                                                    points_amount=5, category="login")
-    yield "MEMBER_NOT_FOUND", lambda: points.adjust(t, actor, user_id="only-theirs",
+    yield "MEMBER_NOT_FOUND", lambda: ledger.adjust(t, actor, user_id="only-theirs",
                                                     points_amount=-5, reason="x")
-    yield "VALIDATION_ERROR", lambda: points.batch_earn(t, actor, [
-        points.EarnItem("shared", 1, "login"), points.EarnItem("only-theirs", 1, "login")])
+    yield "VALIDATION_ERROR", lambda: ledger.batch_earn(t, actor, [
+        ledger.EarnItem("shared", 1, "login"), ledger.EarnItem("only-theirs", 1, "login")])
     for tx in ("earn", "spend"):
-        yield "NOT_FOUND", lambda tx=tx: points.reverse(t, actor, ids[tx], reason="x")
+        yield "NOT_FOUND", lambda tx=tx: ledger.reverse(t, actor, ids[tx], reason="x")
     yield "NOT_FOUND", lambda: levels.update_level(t, actor, ids["level"], level_name="x",
                                                    min_points=3)
     yield "NOT_FOUND", lambda: levels.delete(t, actor, ids["level"])
@@ -96,8 +96,8 @@ def test_reads_show_only_the_tenants_own_objects(tenant, other_tenant, theirs, m
     assert members.search(tenant.id, q="only").items == []
     assert members.search(tenant.id, level_id=theirs["level"]).items == []
     assert members.search(tenant.id, tag_id=theirs["tag"]).items == []
-    assert [t.points_amount for t in points.history(tenant.id, "shared").items] == [10]
-    assert points.history(other_tenant.id, "shared").items == []
+    assert [t.points_amount for t in ledger.transactions_page(tenant.id, "shared").items] == [10]
+    assert ledger.transactions_page(other_tenant.id, "shared").items == []
     assert levels.list_levels(tenant.id) == []
     assert vip.list_tags(tenant.id, include_inactive=True) == []
     assert staff.list_staff(tenant.id) == []
@@ -108,10 +108,10 @@ def test_reads_show_only_the_tenants_own_objects(tenant, other_tenant, theirs, m
 
 def test_the_same_user_id_in_two_tenants_is_two_members(tenant, other_tenant, theirs, mine,
                                                         actor):
-    points.earn(other_tenant.id, actor, user_id="shared", points_amount=7, category="login")
+    ledger.earn(other_tenant.id, actor, user_id="shared", points_amount=7, category="login")
     members.set_points_enabled(tenant.id, actor, "shared", False)
     assert members.get_profile(other_tenant.id, "shared").is_points_enabled is True
-    assert points.spend(other_tenant.id, actor, user_id="shared", points_amount=7,
+    assert ledger.spend(other_tenant.id, actor, user_id="shared", points_amount=7,
                         category="payment").profile.total_points == 0
     assert members.get_profile(tenant.id, "shared").total_points == 10
     assert_consistent()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from app.services import points
+from app.services import ledger
 from app.services.permissions import MANAGE, ROLE_PERMISSIONS
 from tests.webtools import check_access, is_full_page, text
 
@@ -13,7 +13,7 @@ def test_it_checks_access(people):
 
 def test_it_filters_and_shows_the_data(people, tenant, make_member, actor):
     make_member(tenant, "a")
-    points.earn(tenant.id, actor, user_id="a", points_amount=5, category="login",
+    ledger.earn(tenant.id, actor, user_id="a", points_amount=5, category="login",
                 reason="<b>bonus</b>")
     owner = people["owner"]
     body = text(owner.get("/t/acme/audit/?action=points."))

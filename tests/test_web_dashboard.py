@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from app.services import points
+from app.services import ledger
 from app.services.permissions import ROLE_PERMISSIONS, VIEW
 from tests.webtools import check_access, is_full_page, text
 
@@ -13,7 +13,7 @@ def test_it_checks_access(people):
 
 def test_it_shows_the_numbers_and_a_chart(people, tenant, make_member, actor):
     make_member(tenant, "a", display_name="Ann")
-    points.earn(tenant.id, actor, user_id="a", points_amount=1234, category="login")
+    ledger.earn(tenant.id, actor, user_id="a", points_amount=1234, category="login")
     response = people["viewer"].get("/t/acme/")
     body = text(response)
     assert response.status_code == 200 and is_full_page(response)
@@ -50,7 +50,7 @@ def test_a_cached_page_costs_one_check_and_shows_a_write_at_once(people, tenant,
     assert _outstanding(viewer) == "0"
     with statements() as first:
         viewer.get("/t/acme/")
-    points.earn(tenant.id, actor, user_id="a", points_amount=1234, category="login")
+    ledger.earn(tenant.id, actor, user_id="a", points_amount=1234, category="login")
     with statements() as after_write:
         assert _outstanding(viewer) == "1,234"
     with statements() as cached:
@@ -91,7 +91,7 @@ def test_a_write_stamped_before_the_page_was_built_but_committed_after_shows(
     with clock.frozen(start):
         assert _outstanding(viewer) == "0"
     with clock.frozen(start - timedelta(minutes=2)):  # began earlier, commits now
-        points.earn(tenant.id, actor, user_id="a", points_amount=77, category="login")
+        ledger.earn(tenant.id, actor, user_id="a", points_amount=77, category="login")
     with clock.frozen(start + timedelta(seconds=1)):
         assert _outstanding(viewer) == "77"
 

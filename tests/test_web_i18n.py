@@ -87,7 +87,7 @@ def test_vocabulary_names_follow_each_requests_language(app):
         with app.test_request_context(headers={"Accept-Language": accept}):
             refresh()  # the test's app context outlives each request's; a real one does not
             assert labels.label(labels.KINDS, "earn") == earn
-            assert formatting.label_lookup(labels.CATEGORIES)("login") == sign_in
+            assert formatting.label_lookup(labels.CATEGORY_LABELS)("login") == sign_in
             assert labels.label(labels.KINDS, "no_such_kind") == "no_such_kind"
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.services import api_clients, levels, points, staff, tenants, validation, vip
+from app.services import api_clients, ledger, levels, staff, tenants, validation, vip
 from app.services.errors import ValidationFailed
 from app.services.validation import FieldErrors
 from tests.conftest import SYSTEM
@@ -41,7 +41,7 @@ def test_each_text_fields_maxlength_is_its_services_limit(app, people, tenant, m
                                                           actor, page, name, limit):
     make_member(tenant, "carol")
     if page == "reverse":
-        tx = points.earn(tenant.id, actor, user_id="carol", points_amount=5,
+        tx = ledger.earn(tenant.id, actor, user_id="carol", points_amount=5,
                          category="login").transaction
         page = f"/t/acme/members/carol/transactions/{tx.id}/reverse"
     client = Portal(app.test_client()) if page == "/login" else people["owner"]

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.services import points
+from app.services import ledger
 from app.services.permissions import ADJUST, EARN, ROLE_PERMISSIONS, SPEND, VIEW
 from tests.webtools import KEY_RE, balance, check_access, is_full_page, text
 
@@ -12,13 +12,13 @@ from tests.webtools import KEY_RE, balance, check_access, is_full_page, text
 @pytest.fixture
 def alice(tenant, make_member, actor):
     make_member(tenant, "alice", display_name="Alice Liddell", email="alice@example.com")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=100, category="login",
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=100, category="login",
                 reason="welcome")
     return "alice"
 
 
 def test_it_checks_every_route(people, alice, tenant):
-    tx_id = points.history(tenant.id, alice).items[0].id
+    tx_id = ledger.transactions_page(tenant.id, alice).items[0].id
     routes = [
         ("GET", "/t/acme/members/", VIEW), ("GET", "/t/acme/members/export.csv", VIEW),
         ("GET", "/t/acme/members/alice/", VIEW),
@@ -95,7 +95,7 @@ def test_a_search_with_a_nul_character_is_refused_not_a_500(people, alice):
 
 
 def test_history_pages_and_filters_for_htmx(people, alice, tenant, actor):
-    points.spend(tenant.id, actor, user_id="alice", points_amount=10, category="payment")
+    ledger.spend(tenant.id, actor, user_id="alice", points_amount=10, category="payment")
     partial = people["viewer"].get("/t/acme/members/alice/?kind=spend", htmx=True)
     assert not is_full_page(partial)
     assert "welcome" not in text(partial) and "Spend" in text(partial)
@@ -163,7 +163,7 @@ def test_without_javascript_a_success_redirects(people, alice, tenant):
 
 
 def test_a_reversal_is_confirmed_first(people, alice, tenant):
-    tx_id = points.history(tenant.id, alice).items[0].id
+    tx_id = ledger.transactions_page(tenant.id, alice).items[0].id
     url = f"/t/acme/members/alice/transactions/{tx_id}/reverse"
     confirm = people["support"].get(url, htmx=True)
     assert "Confirm reversal" in text(confirm) and not is_full_page(confirm)
@@ -178,7 +178,7 @@ def test_a_reversal_is_confirmed_first(people, alice, tenant):
 
 def test_names_and_reasons_are_escaped(people, tenant, make_member, actor):
     make_member(tenant, "x1", display_name="<script>alert(1)</script>")
-    points.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
+    ledger.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
                 reason='<img src=x onerror="alert(2)">')
     for url in ("/t/acme/members/x1/", "/t/acme/members/", "/t/acme/"):
         body = text(people["owner"].get(url))
@@ -187,10 +187,10 @@ def test_names_and_reasons_are_escaped(people, tenant, make_member, actor):
 
 
 def test_only_reversible_entries_offer_a_reversal(people, alice, tenant, actor):
-    earn_id = points.history(tenant.id, alice).items[0].id
-    reversal_id = points.reverse(tenant.id, actor, earn_id, reason="mistake").transaction.id
-    points.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
-    open_id = points.history(tenant.id, alice).items[0].id
+    earn_id = ledger.transactions_page(tenant.id, alice).items[0].id
+    reversal_id = ledger.reverse(tenant.id, actor, earn_id, reason="mistake").transaction.id
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=30, category="login")
+    open_id = ledger.transactions_page(tenant.id, alice).items[0].id
     page = text(people["owner"].get("/t/acme/members/alice/"))
 
     def offered(tx_id: int) -> bool:

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 
 import app.web
 from app.extensions import db
-from app.services import points
+from app.services import ledger
 from app.web.forms import Form
 from tests.api_fixtures import API_ACTOR
 from tests.conftest import PASSWORD
@@ -43,7 +43,7 @@ def test_every_portal_form_is_one_of_ours():
 @pytest.fixture
 def ctx(people, tenant, make_member):
     make_member(tenant, "alice")
-    tx = points.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50,
+    tx = ledger.earn(tenant.id, API_ACTOR, user_id="alice", points_amount=50,
                      category="login")
     return {"tx_id": tx.transaction.id}
 

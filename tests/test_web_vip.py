@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import clock, members, points, vip
+from app.services import clock, ledger, members, vip
 from app.services.permissions import MANAGE, ROLE_PERMISSIONS
 from tests.conftest import SYSTEM
 from tests.webtools import balance, check_access, is_full_page, text
@@ -22,7 +22,7 @@ def tags(tenant):
 @pytest.fixture
 def holder(tenant, make_member, tags, actor):
     make_member(tenant, "carol", display_name="Carol")
-    points.earn(tenant.id, actor, user_id="carol", points_amount=100, category="login")
+    ledger.earn(tenant.id, actor, user_id="carol", points_amount=100, category="login")
     vip.grant(tenant.id, actor, user_id="carol", tag_id=tags[0].id)
     return "carol"
 
@@ -89,7 +89,7 @@ def test_paying_with_points_spends_the_price(people, holder, tags, tenant):
 
 def test_paying_more_than_the_balance_keeps_the_conflict_form(people, holder, tags, tenant,
                                                               actor):
-    points.spend(tenant.id, actor, user_id="carol", points_amount=90, category="payment")
+    ledger.spend(tenant.id, actor, user_id="carol", points_amount=90, category="payment")
     response = people["owner"].post("/t/acme/members/carol/vip",
                                     {"tag_id": tags[1].id, "resolution": "upgrade_existing",
                                      "pay_with_points": "y"}, htmx=True)

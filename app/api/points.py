@@ -8,8 +8,7 @@ from flask_babel import gettext as _
 
 from app.api import bp, parsing, ratelimit, serializers, writes
 from app.api.auth import actor, principal, requires
-from app.services import permissions
-from app.services import points as points_service
+from app.services import ledger, permissions
 from app.services.errors import ValidationFailed
 
 EARN_FIELDS = ("user_id", "points_amount", "category", "reason", "expires_at", "operation_id")
@@ -20,14 +19,24 @@ REVERSE_FIELDS = ("reason",)
 
 
 def _args(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The body's fields as the service names them: `operation_id`, the seed's
+    spelling, is the idempotency key (writes.perform reads it for a single write)."""
     return {name: body.get(name) for name in names if name != "operation_id"}
+
+
+def _name_as_sent(exc: ValidationFailed) -> None:
+    """Report a batch item's key problem under the field the client sent."""
+    for problem in exc.details.get("validation_errors") or []:
+        if "idempotency_key" in problem["field_errors"]:
+            problem["field_errors"]["operation_id"] = problem["field_errors"].pop(
+                "idempotency_key")
 
 
 @bp.post("/v1/points/earn/")
 @requires(permissions.EARN, limit=ratelimit.points)
 def earn() -> Response:
     body = parsing.json_object(EARN_FIELDS)
-    return writes.perform(body, lambda key: (201, serializers.outcome(points_service.earn(
+    return writes.perform(body, lambda key: (201, serializers.outcome(ledger.earn(
         principal().tenant_id, actor(), idempotency_key=key, **_args(body, EARN_FIELDS)))))
 
 
@@ -35,7 +44,7 @@ def earn() -> Response:
 @requires(permissions.SPEND, limit=ratelimit.points)
 def spend() -> Response:
     body = parsing.json_object(SPEND_FIELDS)
-    return writes.perform(body, lambda key: (201, serializers.outcome(points_service.spend(
+    return writes.perform(body, lambda key: (201, serializers.outcome(ledger.spend(
         principal().tenant_id, actor(), idempotency_key=key, **_args(body, SPEND_FIELDS)))))
 
 
@@ -43,11 +52,11 @@ def spend() -> Response:
 @requires(permissions.ADJUST, limit=ratelimit.points)
 def adjust() -> Response:
     body = parsing.json_object(ADJUST_FIELDS)
-    return writes.perform(body, lambda key: (201, serializers.outcome(points_service.adjust(
+    return writes.perform(body, lambda key: (201, serializers.outcome(ledger.adjust(
         principal().tenant_id, actor(), idempotency_key=key, **_args(body, ADJUST_FIELDS)))))
 
 
-def _batch_items(body: dict[str, Any]) -> list[points_service.EarnItem] | Any:
+def _batch_items(body: dict[str, Any]) -> list[ledger.EarnItem] | Any:
     """Each operation is an earn body; structural problems are reported by index,
     the services' own checks (types, ranges, members) likewise."""
     operations = body.get("operations")
@@ -64,7 +73,7 @@ def _batch_items(body: dict[str, Any]) -> list[points_service.EarnItem] | Any:
             problems.append({"index": index, "field_errors": unknown})
     if problems:
         raise ValidationFailed({}, validation_errors=problems)
-    return [points_service.EarnItem(**{name: op.get(name) for name in EARN_FIELDS})
+    return [ledger.EarnItem(idempotency_key=op.get("operation_id"), **_args(op, EARN_FIELDS))
             for op in operations]
 
 
@@ -75,7 +84,11 @@ def batch_earn() -> Response:
     items = _batch_items(body)
 
     def produce(_key: str | None) -> tuple[int, Any]:
-        outcomes = points_service.batch_earn(principal().tenant_id, actor(), items)
+        try:
+            outcomes = ledger.batch_earn(principal().tenant_id, actor(), items)
+        except ValidationFailed as exc:
+            _name_as_sent(exc)
+            raise
         return 201, {"results": [serializers.outcome(o) for o in outcomes]}
 
     return writes.perform(body, produce)
@@ -85,6 +98,6 @@ def batch_earn() -> Response:
 @requires(permissions.ADJUST, limit=ratelimit.points)
 def reverse(transaction_id: int) -> Response:
     body = parsing.json_object(REVERSE_FIELDS)
-    return writes.perform(body, lambda key: (201, serializers.outcome(points_service.reverse(
+    return writes.perform(body, lambda key: (201, serializers.outcome(ledger.reverse(
         principal().tenant_id, actor(), transaction_id, reason=body.get("reason"),
         idempotency_key=key))))

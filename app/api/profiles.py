@@ -9,7 +9,7 @@ from app import envelope
 from app.api import bp, parsing, serializers, writes
 from app.api.auth import actor, principal, requires
 from app.services import levels, members, permissions, vip
-from app.services import points as points_service
+from app.services import ledger
 
 CREATE_FIELDS = ("user_id", "display_name", "email", "phone")
 GRANT_FIELDS = ("tag_id", "resolution", "pay_with_points")
@@ -65,7 +65,7 @@ def get_profile(user_id: str) -> Response:
 @bp.get("/v1/points/profiles/<user_id>/transactions/")
 @requires(permissions.VIEW, query=("page_size", "cursor", "kind", "category"))
 def transactions(user_id: str) -> Response:
-    page = points_service.history(
+    page = ledger.transactions_page(
         principal().tenant_id, user_id, cursor=parsing.query_value("cursor"),
         page_size=parsing.query_page_size(),
         kind=parsing.query_text("kind", 16), category=parsing.query_text("category", 32),

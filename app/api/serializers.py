@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.services.members import Profile, TagHolding
-from app.services.points import Outcome, TxView
+from app.services.ledger import Outcome, TxView
 
 PROFILE_FIELDS = (
     "user_id", "display_name", "email", "phone", "total_points", "lifetime_points",

@@ -125,7 +125,7 @@ def api_client_create(slug: str, name: str, permissions: str, rate_limit: str | 
 def points_expire(slug: str | None, batch_size: int, show_progress: bool) -> None:
     """Expire due lots and VIP tags. Safe to run while another run is going."""
     from app.cli.progress import ProgressPrinter
-    from app.services import points, vip
+    from app.services import ledger, vip
 
     tenant_id = require_tenant(slug).id if slug else None
     printer = ProgressPrinter(force=show_progress)
@@ -133,7 +133,7 @@ def points_expire(slug: str | None, batch_size: int, show_progress: bool) -> Non
     def progress(report) -> None:
         printer(f"expired lots ({report.points} points, {report.members} members)", report.lots)
 
-    report = points.expire_due(tenant_id=tenant_id, batch_size=batch_size, progress=progress)
+    report = ledger.expire_due(tenant_id=tenant_id, batch_size=batch_size, progress=progress)
     printer.done()
     tags = vip.expire_tags(tenant_id=tenant_id)
     click.echo(f"expired {report.lots} lots ({report.points} points) of {report.members} "
@@ -166,9 +166,9 @@ def register(app: Flask) -> None:
 
 
 def register_operations(app: Flask) -> None:
-    from app.cli import backup, keys, maintenance
+    from app.cli import backup, dashboard, keys, maintenance
 
-    for module in (backup, keys, maintenance):
+    for module in (backup, dashboard, keys, maintenance):
         app.cli.add_command(module.cli)
 
 

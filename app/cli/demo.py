@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Tenant
 
-from app.services import clock, levels, members, points, staff, tenants, vip
+from app.services import clock, ledger, levels, members, staff, tenants, vip
 from app.services.context import Actor
 from app.services.errors import DomainError
 
@@ -139,20 +139,20 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
                     if "%d" in reason:
                         order_no += 1
                         reason = reason % order_no
-                    points.earn(tenant.id, actor, user_id=user_id, points_amount=amount,
+                    ledger.earn(tenant.id, actor, user_id=user_id, points_amount=amount,
                                 category=category, reason=reason)
                 elif roll < 0.9:
-                    points.spend(tenant.id, actor, user_id=user_id,
+                    ledger.spend(tenant.id, actor, user_id=user_id,
                                  points_amount=rng.choice((50, 100, 200, 300)),
                                  category=rng.choice(("payment", "feature_unlock")),
                                  reason=rng.choice(("Redeemed coupon", "兑换优惠券",
                                                     "Redeemed free drink")))
                 elif roll < 0.97:
-                    points.adjust(tenant.id, actor, user_id=user_id,
+                    ledger.adjust(tenant.id, actor, user_id=user_id,
                                   points_amount=rng.choice((25, 50, 100, -20)),
                                   reason=rng.choice(REASONS["manual"]))
                 else:
-                    points.earn(tenant.id, actor, user_id=user_id, points_amount=300,
+                    ledger.earn(tenant.id, actor, user_id=user_id, points_amount=300,
                                 category="payment", reason="Duplicate order credit")
             except DomainError:
                 pass  # an overspend in the random walk: the service refused it, as it should
@@ -161,25 +161,25 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
     for user_id in user_ids[:12]:
         with clock.frozen(real_now - timedelta(days=rng.uniform(3, 20))):
             for _ in range(rng.randint(1, 4)):
-                points.earn(tenant.id, actor, user_id=user_id, points_amount=rng.randint(2000, 8000),
+                ledger.earn(tenant.id, actor, user_id=user_id, points_amount=rng.randint(2000, 8000),
                             category="license", reason="Enterprise licence")
 
     # Lots about to expire (within the dashboard's 30-day window).
     for user_id in rng.sample(user_ids, 25):
         with clock.frozen(real_now - timedelta(days=rng.uniform(1, 10))):
-            points.earn(tenant.id, actor, user_id=user_id, points_amount=rng.choice((50, 100, 150)),
+            ledger.earn(tenant.id, actor, user_id=user_id, points_amount=rng.choice((50, 100, 150)),
                         category="community", reason="Seasonal event bonus",
                         expires_at=(real_now + timedelta(days=rng.uniform(2, 28)))
                         .astimezone(UTC).isoformat())
 
     # Reversals of a few mistaken credits.
     with clock.frozen(real_now - timedelta(hours=5)):
-        history_of = [points.history(tenant.id, u, page_size=5, kind="earn") for u in user_ids[20:40]]
+        history_of = [ledger.transactions_page(tenant.id, u, page_size=5, kind="earn") for u in user_ids[20:40]]
         for page in history_of:
             duplicate = next((t for t in page.items if t.reason == "Duplicate order credit"), None)
             if duplicate is not None:
                 try:
-                    points.reverse(tenant.id, actor, duplicate.id,
+                    ledger.reverse(tenant.id, actor, duplicate.id,
                                    reason="Duplicate credit for the same order")
                 except DomainError:
                     pass

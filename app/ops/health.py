@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 
+from app.database import is_postgres
 from app.envelope import iso
 from app.extensions import db, limiter
 
@@ -48,7 +49,7 @@ def _probe_engine(app: Flask, timeout: float) -> Engine:
     take a connection the requests need."""
     engine = app.extensions.get("jifen.health_engine")
     if engine is None:
-        if db.engine.dialect.name == "sqlite":
+        if not is_postgres(db.engine):
             engine = db.engine
         else:
             engine = create_engine(
@@ -67,7 +68,7 @@ def check_database(app: Flask, timeout: float) -> tuple[dict[str, Any], int | No
     def probe() -> int | None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-            if engine.dialect.name == "postgresql":
+            if is_postgres(engine):
                 return conn.execute(text(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 )).scalar_one()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.services import points
+from app.services import ledger
 from app.services.context import Actor
 from app.services.errors import DomainError, ValidationFailed
 from app.services.uow import atomic, in_transaction
@@ -14,7 +14,7 @@ from app.services.uow import atomic, in_transaction
 @dataclass
 class RowResult:
     index: int
-    item: points.EarnItem
+    item: ledger.EarnItem
     errors: dict[str, list[str]] = field(default_factory=dict)
     balance_after: int | None = None
 
@@ -35,19 +35,19 @@ class Preview:
 
 
 class _Undo(Exception):
-    def __init__(self, outcomes: list[points.Outcome]) -> None:
+    def __init__(self, outcomes: list[ledger.Outcome]) -> None:
         super().__init__("dry run")
         self.outcomes = outcomes
 
 
-def preview(tenant_id: int, actor: Actor, items: list[points.EarnItem]) -> Preview:
-    """What `points.batch_earn` would do with these items, changing nothing."""
+def preview(tenant_id: int, actor: Actor, items: list[ledger.EarnItem]) -> Preview:
+    """What `ledger.batch_earn` would do with these items, changing nothing."""
     if in_transaction():  # an enclosing transaction would be rolled back with ours
         raise RuntimeError("preview() must run outside a transaction")
     rows = [RowResult(i, item) for i, item in enumerate(items)]
     try:
         with atomic():
-            raise _Undo(points.batch_earn(tenant_id, actor, items))
+            raise _Undo(ledger.batch_earn(tenant_id, actor, items))
     except _Undo as undo:
         for row, outcome in zip(rows, undo.outcomes, strict=True):
             row.balance_after = outcome.transaction.balance_after

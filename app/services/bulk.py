@@ -1,12 +1,6 @@
-"""Many rows in few statements.
-
-SQLAlchemy's executemany renders one huge multi-row INSERT per page, which
-psycopg then parses every time (a statement that long is never cached): most of
-the cost of a 1000-row insert. On PostgreSQL we send each column as one array
-instead, `INSERT … SELECT FROM unnest(...)`: a short statement, cached, one
-round trip. Ids are reserved from the sequence first, so callers know them in
-their own order. SQLite (development, tests) keeps the executemany path.
-"""
+"""Many rows in few statements: on PostgreSQL each column goes as one array
+(`INSERT … SELECT FROM unnest(...)`), ids reserved first; SQLite keeps
+executemany (docs/ledger.md, "Many rows in few statements")."""
 from __future__ import annotations
 
 import json
@@ -15,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Table, Text, insert, text
 from sqlalchemy.types import TypeDecorator
 
+from app.database import is_postgres
 from app.extensions import db
 
 
@@ -28,10 +23,6 @@ def _pg_type(column: Any) -> str:
         if isinstance(kind, sa_type):
             return name
     raise TypeError(f"no array type for {column}")
-
-
-def is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def reserve_ids(table: Table, count: int) -> list[int]:

@@ -15,7 +15,7 @@ is seen by every process at once, and an older copy is simply never asked for.
 The version is read before the rows it keys, so a copy is never older than its key."""
 from __future__ import annotations
 
-from contextvars import ContextVar
+from collections.abc import Callable
 
 from sqlalchemy import select, update
 
@@ -30,23 +30,25 @@ def invalidate(key: str) -> None:
         on_commit(lambda: cache.delete(key))
 
 
-# The versions this request has read. Only a request's (the web layer opens and
-# closes the scope around each request): a long-lived app context (a CLI
-# command, a test) must not keep a version another process has since bumped.
-_request_versions: ContextVar[dict[int, int] | None] = ContextVar("catalogue_versions",
-                                                                  default=None)
+# Where the versions this request has read are kept: only a request's (the web
+# layer installs a provider that answers per request, and None outside one), so a
+# long-lived app context (a CLI command, a test) never keeps a version another
+# process has since bumped. Installed from above, so this layer needs no Flask
+# request objects.
+def _no_request() -> dict[int, int] | None:
+    return None
 
 
-def begin_request_scope() -> None:
-    _request_versions.set({})
+_request_store: Callable[[], dict[int, int] | None] = _no_request
 
 
-def end_request_scope() -> None:
-    _request_versions.set(None)
+def use_request_store(provider: Callable[[], dict[int, int] | None]) -> None:
+    global _request_store
+    _request_store = provider
 
 
 def _versions() -> dict[int, int] | None:
-    return _request_versions.get()
+    return _request_store()
 
 
 def note_version(tenant_id: int, version: int) -> None:

@@ -1,17 +1,6 @@
-"""The dashboard's numbers, without scanning the ledger.
-
-Closed days are summed once into `dashboard_daily_stats` (the ledger is
-append-only and `created_at` is set at insertion, so a closed day never
-changes); only the open day is summed live, through the (tenant_id, created_at)
-index. A day counts as closed a little after midnight UTC (GRACE), so a
-transaction that began just before midnight and committed just after is not
-missed. Everything else reads small, indexed sets: members per tenant, open
-lots and tags due soon, the newest transactions.
-
-The page itself is served from a per-tenant cache (`page`) that is checked
-against the database on every request, so no write can hide behind it: see
-`page` for how.
-"""
+"""The dashboard's numbers, without scanning the ledger: closed days stored once
+by the roll-up, the open day summed live, the page cached per tenant and checked
+against the database on every request (docs/ledger.md, "The dashboard's figures")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app.database import is_postgres
 from app.extensions import cache, db
 from app.models import (
-    AuditLog, DailyStat, Member, MemberTag, PointLot, PointTransaction, VipTag,
+    AuditLog, DailyStat, Member, MemberTag, PointLot, PointTransaction, Tenant, VipTag,
 )
 from app.models.dashboard import AMOUNT_COLUMNS
 from app.services import clock, levels
@@ -42,6 +32,7 @@ _members = Member.__table__
 _lots = PointLot.__table__
 _holdings = MemberTag.__table__
 _audit = AuditLog.__table__
+_tenants = Tenant.__table__
 
 CACHE_SECONDS = 60
 # A cached page is only kept while the tenant's recent activity is this small:
@@ -139,7 +130,7 @@ class Dashboard:
 
 def _day_expr() -> Any:
     """The UTC calendar day of a transaction, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         return func.date(func.timezone("UTC", _tx.c.created_at))
     return func.date(_tx.c.created_at)  # SQLite stores naive UTC text
 
@@ -206,15 +197,22 @@ def roll_up(tenant_id: int, now: datetime | None = None) -> int:
                      **{name: getattr(totals, name) for name in AMOUNT_COLUMNS},
                      "transactions": totals.transactions})
         day += timedelta(days=1)
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(insert(_stats).on_conflict_do_nothing(
         index_elements=["tenant_id", "day"]), rows)
     return len(rows)
 
 
+def roll_up_all(now: datetime | None = None) -> int:
+    """`roll_up` for every tenant (the CLI's and the daily job's); days stored in all."""
+    tenant_ids = db.session.execute(select(_tenants.c.id).order_by(_tenants.c.id)).scalars().all()
+    return sum(roll_up(tenant_id, now) for tenant_id in tenant_ids)
+
+
 def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]:
-    """The window's days, oldest first: stored rows for closed days, live sums after."""
+    """The window's days, oldest first: stored rows for the closed days the roll-up
+    has summed, live sums from the day after the last of them (the page never
+    writes: the roll-up runs from the CLI, and later on a schedule)."""
     now = now or clock.now()
     today = now.date()
     first = today - timedelta(days=WINDOW_DAYS - 1)
@@ -226,7 +224,7 @@ def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]
     ):
         by_day[_as_date(row.day)] = Totals(**{name: row._mapping[name]
                                               for name in AMOUNT_COLUMNS + ("transactions",)})
-    live_start = max(first, through + timedelta(days=1))
+    live_start = max(by_day) + timedelta(days=1) if by_day else first
     by_day.update(_sum_days(tenant_id, _midnight(live_start), None))
     return [DayTotals(first + timedelta(days=i), by_day.get(first + timedelta(days=i), Totals()))
             for i in range(WINDOW_DAYS)]
@@ -260,22 +258,9 @@ def recent_activity(tenant_id: int, since: datetime) -> tuple[int, int]:
 
 
 def page(tenant_id: int) -> Dashboard:
-    """The dashboard, from this tenant's cached copy when nothing can have changed
-    since it was built, else built afresh.
-
-    Every change the page shows leaves a row stamped with its time: a ledger
-    entry for anything that moves points or lots (and so balances, levels and
-    expiring points), an audit row for everything a person or an integration
-    does (members, levels, tags, grants). So a copy built at T is still right
-    while the tenant has the same number of both rows stamped after T - GRACE:
-    a write that committed after T counts among them (its rows are stamped
-    when it began, less than GRACE before it commits, the closed days' own
-    assumption). The count is read before the figures, so a write landing
-    while they are summed makes the next request rebuild. The check runs on
-    every request, in every worker, whether the cache is this process's or
-    Redis, and needs no invalidation; a copy also expires after CACHE_SECONDS,
-    so what "within 30 days" and "within 7 days" mean moves on with the clock,
-    and the page says the time its figures are as of."""
+    """The dashboard, from this tenant's cached copy while the count of its ledger
+    and audit rows stamped since the copy was built is unchanged (nothing the
+    page shows can have changed: docs/ledger.md says why), else built afresh."""
     now = clock.now()
     key = cache_key(tenant_id)
     kept = cache.get(key)
@@ -296,7 +281,6 @@ def page(tenant_id: int) -> Dashboard:
 
 def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
     now = now or clock.now()
-    roll_up(tenant_id, now)
     days = daily_totals(tenant_id, now)
     by_level = _members_by_level(tenant_id)
     count = sum(n for n, _points in by_level.values())

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select, update
 
+from app.database import is_postgres
 from app.extensions import cache, db
 from app.models import Level, Member
 from app.services import audit, clock, tenants
@@ -97,7 +98,7 @@ def level_subquery(lifetime_expr: ColumnElement) -> Any:
 def _hold_levels(tenant_id: int) -> None:
     """Level changes queue behind writes that derive levels, and those behind them
     (see tenants.get_for_level_write)."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgres():
         db.session.execute(select(func.pg_advisory_xact_lock(tenants.levels_lock_key(tenant_id))))
 
 

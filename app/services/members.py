@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -18,6 +18,7 @@ from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, Va
 from app.services.uow import transactional
 from app.services.validation import (
     DISPLAY_NAME_MAX, FieldErrors, check_email, check_phone, check_text, check_user_id,
+    is_storable_text,
 )
 
 MAX_PAGE_SIZE = 100
@@ -103,32 +104,50 @@ def check_page_size(value: Any, default: int = 20) -> int:
     return size
 
 
-def find(tenant_id: int, user_id: str) -> Member:
-    """The tenant-scoped loader: another tenant's member is simply not found."""
-    if not isinstance(user_id, str) or "\x00" in user_id:  # PostgreSQL text cannot hold NUL
-        raise DomainError(MEMBER_NOT_FOUND)
-    member = db.session.execute(
-        select(Member).where(Member.tenant_id == tenant_id, Member.user_id == user_id)
-    ).scalar_one_or_none()
-    if member is None:
-        raise DomainError(MEMBER_NOT_FOUND)
-    return member
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A member's columns as read (or just written): what services pass around."""
 
+    id: int
+    tenant_id: int
+    user_id: str
+    display_name: str
+    email_encrypted: str | None
+    email_hash: str | None
+    phone_encrypted: str | None
+    total_points: int
+    lifetime_points: int
+    level_id: int | None
+    is_points_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    last_activity_at: datetime | None
+
+    @classmethod
+    def of(cls, source: Any) -> MemberRecord:
+        """From a row of the members table (a Core row or a Member)."""
+        return cls(*(getattr(source, name) for name in _RECORD_FIELDS))
+
+
+_RECORD_FIELDS = tuple(MemberRecord.__dataclass_fields__)
 
 # Built once: each call is a compiled-cache hit.
-_MEMBER_ROW = select(_members).where(_members.c.tenant_id == bindparam("m_tenant"),
-                                     _members.c.user_id == bindparam("m_user"))
+_LOCATE = select(_members).where(_members.c.tenant_id == bindparam("m_tenant"),
+                                 _members.c.user_id == bindparam("m_user"))
+_LOCATE_FOR_UPDATE = _LOCATE.with_for_update()
 
 
-def find_row(tenant_id: int, user_id: str) -> Any:
-    """`find` for a reader: the member's row as a plain (Core) row, fresh from the
-    database, without building an ORM object."""
-    if not isinstance(user_id, str) or "\x00" in user_id:
+def locate(tenant_id: int, user_id: Any, *, lock: bool = False) -> MemberRecord:
+    """The tenant-scoped loader of a member, fresh from the database: another
+    tenant's member is simply not found. With `lock`, the member's row stays
+    locked until the transaction ends."""
+    if not is_storable_text(user_id):  # such an id was never stored: not found, not a 500
         raise DomainError(MEMBER_NOT_FOUND)
-    row = db.session.execute(_MEMBER_ROW, {"m_tenant": tenant_id, "m_user": user_id}).first()
+    row = db.session.execute(_LOCATE_FOR_UPDATE if lock else _LOCATE,
+                             {"m_tenant": tenant_id, "m_user": user_id}).first()
     if row is None:
         raise DomainError(MEMBER_NOT_FOUND)
-    return row
+    return MemberRecord.of(row)
 
 
 # Built once (an expanding IN): each call is a compiled-cache hit.
@@ -157,7 +176,7 @@ def active_tags(member_ids: list[int], now: datetime | None = None) -> dict[int,
     return result
 
 
-def _profile(row: Any, level_list: list[levels.LevelInfo], tags: list[TagHolding]) -> Profile:
+def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[TagHolding]) -> Profile:
     level = next((lv for lv in level_list if lv.id == row.level_id), None)
     return Profile(
         id=row.id, user_id=row.user_id, display_name=row.display_name or "",
@@ -169,8 +188,8 @@ def _profile(row: Any, level_list: list[levels.LevelInfo], tags: list[TagHolding
     )
 
 
-def profiles(tenant_id: int, rows: list[Any]) -> list[Profile]:
-    """Profiles of member rows, with levels (cached) and tags (one query)."""
+def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
+    """Profiles of members, with levels (cached) and tags (one query)."""
     level_list = levels.list_levels(tenant_id)
     known = {lv.id for lv in level_list}
     if any(r.level_id is not None and r.level_id not in known for r in rows):
@@ -179,12 +198,12 @@ def profiles(tenant_id: int, rows: list[Any]) -> list[Profile]:
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
 
 
-def profile_of(tenant_id: int, member_row: Any) -> Profile:
-    return profiles(tenant_id, [member_row])[0]
+def profile_of(tenant_id: int, member: MemberRecord) -> Profile:
+    return profiles(tenant_id, [member])[0]
 
 
 def get_profile(tenant_id: int, user_id: str) -> Profile:
-    return profile_of(tenant_id, find_row(tenant_id, user_id))
+    return profile_of(tenant_id, locate(tenant_id, user_id))
 
 
 @transactional
@@ -197,11 +216,11 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     phone = check_phone(errors, phone)
     errors.raise_if_any()
     tenants.get_for_level_write(tenant_id)  # the starting level must not be changing
-    exists_already = db.session.execute(
-        select(_members.c.id).where(_members.c.tenant_id == tenant_id,
-                                    _members.c.user_id == user_id)
-    ).first()
-    if exists_already:
+    try:
+        locate(tenant_id, user_id)
+    except DomainError:
+        pass  # not there yet: create it
+    else:
         raise DomainError(MEMBER_EXISTS, {"user_id": user_id})
     now = clock.now()
     level_list = levels.list_levels(tenant_id, fresh=True)
@@ -223,17 +242,20 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     audit.record(tenant_id, actor, "member.create", "member", user_id,
                  {"display_name": display_name, "email_set": bool(email),
                   "phone_set": bool(phone)})
-    return profile_of(tenant_id, member)
+    return profile_of(tenant_id, MemberRecord.of(member))
 
 
 @transactional
 def set_points_enabled(tenant_id: int, actor: Actor, user_id: str, enabled: bool) -> Profile:
     if not isinstance(enabled, bool):
         raise ValidationFailed({"is_points_enabled": [_("This must be true or false.")]})
-    member = find(tenant_id, user_id)
+    member = locate(tenant_id, user_id, lock=True)
     if member.is_points_enabled != enabled:
-        member.is_points_enabled = enabled
-        member.updated_at = clock.now()
+        member = MemberRecord.of(db.session.execute(
+            update(_members).where(_members.c.id == member.id)
+            .values(is_points_enabled=enabled, updated_at=clock.now())
+            .returning(*_members.c)
+        ).one())
         audit.record(tenant_id, actor, "member.points_enabled" if enabled
                      else "member.points_disabled", "member", user_id, {})
     return profile_of(tenant_id, member)
@@ -269,8 +291,8 @@ def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
         )))
     if after is not None:
         query = query.where(Member.id < after)
-    rows = list(db.session.execute(
+    rows = [MemberRecord.of(m) for m in db.session.execute(
         query.order_by(Member.id.desc()).limit(page_size + 1)
-    ).scalars())
+    ).scalars()]
     next_cursor = encode_cursor(rows[page_size - 1].id) if len(rows) > page_size else None
     return Page(profiles(tenant_id, rows[:page_size]), next_cursor, page_size)

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.models import ROLES, StaffMembership, StaffUser, Tenant
 from app.services import audit, clock, crypto, sessions
 from app.services.context import Actor
+from app.services.tenants import TenantRecord
 from app.services.errors import NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
 from app.services.validation import FieldErrors, check_email, check_text, is_row_id
@@ -29,10 +30,22 @@ COMMON_PASSWORDS = frozenset(
 
 @dataclass(frozen=True)
 class Role:
-    tenant_id: int
-    tenant_slug: str
-    tenant_name: str
+    """A staff user's role in one tenant, with the tenant's settings as read."""
+
+    tenant: TenantRecord
     role: str
+
+    @property
+    def tenant_id(self) -> int:
+        return self.tenant.id
+
+    @property
+    def tenant_slug(self) -> str:
+        return self.tenant.slug
+
+    @property
+    def tenant_name(self) -> str:
+        return self.tenant.name
 
 
 def check_password(errors: FieldErrors, password: Any, field: str = "password") -> str | None:
@@ -56,19 +69,9 @@ def find_by_email(email: str) -> StaffUser | None:
     ).scalar_one_or_none()
 
 
-def roles_of(staff_id: int) -> list[Role]:
-    rows = db.session.execute(
-        select(Tenant.id, Tenant.slug, Tenant.name, StaffMembership.role)
-        .join(StaffMembership, StaffMembership.tenant_id == Tenant.id)
-        .where(StaffMembership.staff_id == staff_id, StaffMembership.is_active.is_(True))
-        .order_by(Tenant.name)
-    ).all()
-    return [Role(r.id, r.slug, r.name, r.role) for r in rows]
-
-
 # Built once: each call is a compiled-cache hit.
 _tenants, _memberships = Tenant.__table__, StaffMembership.__table__
-_MEMBERSHIPS = (
+_ROLES = (
     select(_tenants, _memberships.c.role.label("staff_role"))
     .join(_memberships, _memberships.c.tenant_id == _tenants.c.id)
     .where(_memberships.c.staff_id == bindparam("staff_id"), _memberships.c.is_active.is_(True))
@@ -76,12 +79,11 @@ _MEMBERSHIPS = (
 )
 
 
-def memberships_of(staff_id: int) -> list[tuple[Row, str]]:
-    """The user's tenants (each the tenant's row: its columns, read-only) with the
-    role in each, by name: a tenant page's access check and its header's switcher
-    in one query, without building ORM objects."""
-    rows = db.session.execute(_MEMBERSHIPS, {"staff_id": staff_id}).all()
-    return [(row, row.staff_role) for row in rows]
+def roles_of(staff_id: int) -> list[Role]:
+    """The user's active roles, by tenant name, each with its tenant's settings: a
+    tenant page's access check and its header's switcher in one query."""
+    rows = db.session.execute(_ROLES, {"staff_id": staff_id}).all()
+    return [Role(TenantRecord.of(row), row.staff_role) for row in rows]
 
 
 def role_in(staff_id: int, tenant_id: int) -> str | None:

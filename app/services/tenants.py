@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Row, bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, func, select
 
+from app.database import is_postgres
 from app.extensions import db
 from app.models import Tenant
 from app.services import audit, clock
@@ -19,6 +22,24 @@ SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_POINTS_CEILING = 1_000_000_000
 MAX_EXPIRY_DAYS = 36500
 NAME_MAX = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    """A tenant's columns as read: its settings, fresh from the database."""
+
+    id: int
+    slug: str
+    name: str
+    max_points_per_operation: int
+    default_expiry_days: int | None
+    created_at: datetime
+    catalogue_version: int
+
+    @classmethod
+    def of(cls, source: Any) -> TenantRecord:
+        """From a row with the tenants table's columns (a Core row or a Tenant)."""
+        return cls(*(getattr(source, name) for name in cls.__dataclass_fields__))
 
 
 def get(tenant_id: int) -> Tenant:
@@ -44,26 +65,18 @@ _FOR_LEVEL_WRITE_PG = _FOR_LEVEL_WRITE.add_columns(
     func.pg_advisory_xact_lock_shared(bindparam("lock", type_=BigInteger)))
 
 
-def get_for_level_write(tenant_id: int) -> Row:
-    """The tenant's row (its settings as committed now), with this tenant's levels
-    held steady until the transaction ends.
-
-    Writes that derive members' levels (credits, credit reversals, new members)
-    call it before they touch a member; level changes take the same advisory lock
-    exclusively (levels.py). On PostgreSQL a level change thus waits for such writes
-    in flight, and writes that start meanwhile wait for it, so none derives a level
-    from a snapshot older than the other's commit (a stale level, or an FK error on
-    a deleted one). The lock is a shared advisory lock taken in the same statement:
-    no extra round trip, no row lock, and PostgreSQL queues a waiting level change
-    ahead of later writes, so it cannot be starved. SQLite serialises writers anyway."""
-    if db.session.get_bind().dialect.name == "postgresql":
+def get_for_level_write(tenant_id: int) -> TenantRecord:
+    """The tenant's settings as committed now, with this tenant's levels held steady
+    until the transaction ends: writes that derive members' levels call it before
+    they touch a member (docs/ledger.md, "Locking")."""
+    if is_postgres():
         row = db.session.execute(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
                                                        "lock": levels_lock_key(tenant_id)}).first()
     else:
         row = db.session.execute(_FOR_LEVEL_WRITE, {"tenant_id": tenant_id}).first()
     if row is None:
         raise DomainError(NOT_FOUND)
-    return row
+    return TenantRecord.of(row)
 
 
 def get_by_slug(slug: str) -> Tenant | None:

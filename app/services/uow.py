@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.database import write_intent
+from app.database import is_postgres, write_intent
 from app.extensions import db
 
 P = ParamSpec("P")
@@ -61,7 +61,7 @@ def atomic() -> Iterator[None]:
         return
 
     session = db.session()
-    if session.in_transaction() and session.get_bind().dialect.name != "postgresql":
+    if session.in_transaction() and not is_postgres():
         # A read the caller made before this write (loading the signed-in user,
         # say) holds a deferred SQLite transaction: end it, so the write starts
         # with BEGIN IMMEDIATE. PostgreSQL (read committed) simply continues it:

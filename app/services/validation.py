@@ -51,6 +51,18 @@ def is_row_id(value: Any) -> bool:
     return is_integer(value) and 0 < value < 2**63
 
 
+def is_storable_text(value: Any) -> bool:
+    """Text the database can hold: PostgreSQL text cannot hold NUL, and a lone
+    surrogate (JSON lets a client send one) cannot be encoded as UTF-8."""
+    if not isinstance(value, str) or "\x00" in value:
+        return False
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_amount(errors: FieldErrors, value: Any, max_points: int, signed: bool = False,
                  field: str = "points_amount") -> int | None:
     if value is None:
@@ -150,7 +162,7 @@ def check_user_id(errors: FieldErrors, value: Any, field: str = "user_id") -> st
         errors.add(field, _("The user id cannot be longer than %(max)s characters.",
                             max=USER_ID_MAX))
         return None
-    if not _USER_ID_RE.match(value):
+    if not _USER_ID_RE.match(value) or not is_storable_text(value):
         errors.add(field, _("The user id cannot contain spaces, slashes or control characters."))
         return None
     return value

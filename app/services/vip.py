@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 
 from app.extensions import cache, db
-from app.models import Member, MemberTag, VipTag
+from app.models import MemberTag, VipTag
 from app.services import audit, clock, members
-from app.services import points as points_service
+from app.services import ledger
 from app.services.cache_invalidation import catalogue_changed, tenant_key
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, POINTS_DISABLED, VIP_TAG_CONFLICT, DomainError
@@ -35,7 +35,6 @@ TAG_NAME_MAX = 100
 TAG_TYPE_MAX = 50
 
 _holdings = MemberTag.__table__
-_members = Member.__table__
 
 
 @dataclass(frozen=True)
@@ -223,7 +222,7 @@ def plan(existing: Any, tag: Any, now: datetime) -> dict[str, dict[str, Any]]:
 
 
 def preview_conflict(tenant_id: int, user_id: str, tag_id: Any) -> ConflictPreview | None:
-    member = members.find(tenant_id, user_id)
+    member = members.locate(tenant_id, user_id)
     tag = get_tag(tenant_id, tag_id)
     now = clock.now()
     existing = _open_holding(member.id, tag.tag_type)
@@ -250,12 +249,7 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
     tag = get_tag(tenant_id, tag_id)
     if not tag.is_active:
         raise DomainError(NOT_FOUND)
-    member = db.session.execute(
-        select(_members).where(_members.c.tenant_id == tenant_id,
-                               _members.c.user_id == user_id).with_for_update()
-    ).first() if isinstance(user_id, str) and "\x00" not in user_id else None
-    if member is None:
-        raise DomainError("MEMBER_NOT_FOUND")
+    member = members.locate(tenant_id, user_id, lock=True)
     if pay_with_points and tag.points_price is None:
         raise DomainError("VALIDATION_ERROR", {"field_errors": {"pay_with_points": [
             _("This tag has no points price.")]}})
@@ -289,9 +283,9 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
 
     payment_id = None
     if pay_with_points:
-        view, _row = points_service._debit(
+        view, _row = ledger.debit(
             tenant_id, actor, member, amount=tag.points_price, kind="spend",
-            category="vip_upgrade", reason=tag.tag_name, now=now, key=idempotency_key,
+            category="vip_upgrade", reason=tag.tag_name, now=now, idempotency_key=idempotency_key,
             audit_action="points.spend", audit_extra={"vip_tag_id": tag.id})
         payment_id = view.id
 
@@ -327,7 +321,7 @@ def _insert_holding(tenant_id: int, member_id: int, tag: Any, now: datetime,
 @transactional
 def end_holding(tenant_id: int, actor: Actor, user_id: str, holding_id: Any) -> None:
     """End a member's tag now (a support agent's "remove")."""
-    member = members.find(tenant_id, user_id)
+    member = members.locate(tenant_id, user_id)
     if not is_row_id(holding_id):
         raise DomainError(NOT_FOUND)
     now = clock.now()

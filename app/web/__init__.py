@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from app.extensions import login_manager
-from app.services import points
+from app.services import ledger
 from app.web import formatting, labels, urls
 from app.web.auth import session as portal_session
 
@@ -59,7 +59,7 @@ def register_templating(app: Flask) -> None:
     def _csrf_token() -> str:
         # Flask-WTF's own (CSRFProtect installs it) keeps the request's token in
         # g under the field name too, but first reads the config and the secret
-        # key through the app proxy: ~5 µs a call, and a page calls it 4 to 7 times.
+        # key through the app proxy, and a page calls it several times.
         return g.get(token_name) or generate_csrf()
 
     expects_slug: dict[str, bool] = {}  # by endpoint; the URL map is fixed once built
@@ -83,7 +83,7 @@ def register_templating(app: Flask) -> None:
             "tc": tenancy,
             "can": (lambda p: tenancy is not None and tenancy.can(p)),
             "my_roles": _my_roles,
-            "reversible": points.is_reversible_kind,
+            "reversible": ledger.is_reversible_kind,
             "LANGUAGES": labels.LANGUAGES,
             "get_locale": get_locale,
             **formatting.page_context(),  # _, the *_label lookups, the page's locale

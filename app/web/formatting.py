@@ -167,7 +167,7 @@ def page_context() -> dict[str, Any]:
     return {
         "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
         "kind_label": label_lookup(labels.KINDS, locale_id),
-        "category_label": label_lookup(labels.CATEGORIES, locale_id),
+        "category_label": label_lookup(labels.CATEGORY_LABELS, locale_id),
         "role_label": label_lookup(labels.ROLES, locale_id),
         "actor_label": label_lookup(labels.ACTOR_TYPES, locale_id),
         "resolution_label": label_lookup(labels.RESOLUTIONS, locale_id),

@@ -10,7 +10,7 @@ KINDS = {
     "earn": _l("Earn"), "spend": _l("Spend"), "adjust": _l("Adjustment"),
     "expire": _l("Expiry"), "reversal": _l("Reversal"),
 }
-CATEGORIES = {
+CATEGORY_LABELS = {
     "login": _l("Sign-in"), "license": _l("Licence"), "referral": _l("Referral"),
     "community": _l("Community"), "payment": _l("Payment"), "manual": _l("Manual"),
     "vip_upgrade": _l("VIP upgrade"), "feature_unlock": _l("Feature unlock"),

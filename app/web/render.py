@@ -35,7 +35,7 @@ def apply_errors(form: FlaskForm, exc: DomainError) -> None:
     unplaced: list[str] = []
     for name, messages in field_errors.items():
         field = form._fields.get(name)
-        if field is None:
+        if field is None or field.type == "HiddenField":  # nowhere to show it
             unplaced.extend(messages)
         else:
             field.errors = list(field.errors) + list(messages)

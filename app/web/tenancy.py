@@ -15,14 +15,13 @@ from typing import Any
 
 from flask import abort, g
 from flask_login import current_user, login_required
-from sqlalchemy import Row
-
 from app.services import cache_invalidation, permissions, staff
+from app.services.tenants import TenantRecord
 
 
 @dataclass(frozen=True)
 class TenantContext:
-    tenant: Row  # the tenant's columns (staff.memberships_of), read-only
+    tenant: TenantRecord
     role: str
     permissions: frozenset[str]
 
@@ -37,14 +36,12 @@ class TenantContext:
 def load(slug: str) -> TenantContext:
     # One query answers both who may see this tenant and what the header's
     # switcher lists (g.my_roles, read by the base template).
-    memberships = staff.memberships_of(current_user.id)
-    g.my_roles = [staff.Role(t.id, t.slug, t.name, role) for t, role in memberships]
-    found = next(((t, role) for t, role in memberships if t.slug == slug), None)
+    g.my_roles = staff.roles_of(current_user.id)
+    found = next((r for r in g.my_roles if r.tenant_slug == slug), None)
     if found is None:  # no such tenant, or no active role in it: the same 404
         abort(404)
-    tenant, role = found
-    cache_invalidation.note_version(tenant.id, tenant.catalogue_version)
-    return TenantContext(tenant, role, permissions.for_role(role))
+    cache_invalidation.note_version(found.tenant.id, found.tenant.catalogue_version)
+    return TenantContext(found.tenant, found.role, permissions.for_role(found.role))
 
 
 def current() -> TenantContext | None:

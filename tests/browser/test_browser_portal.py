@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import clock, levels, points, vip
+from app.services import clock, ledger, levels, vip
 from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
 from tests.conftest import SYSTEM
 
@@ -26,7 +26,7 @@ def shop(tenant, make_member, make_staff, actor):
     make_member(tenant, "u100", display_name="Wang Fang 王芳", email="fang@example.cn")
     make_member(tenant, "u200", display_name="Liam Smith")
     for user_id in ("u100", "u200"):
-        points.earn(tenant.id, actor, user_id=user_id, points_amount=200, category="login",
+        ledger.earn(tenant.id, actor, user_id=user_id, points_amount=200, category="login",
                     reason="welcome")
     with clock.frozen(clock.now() - timedelta(days=2)):
         vip.grant(tenant.id, actor, user_id="u100", tag_id=silver.id)
@@ -121,7 +121,7 @@ def test_batch_earn_a_bad_file_then_a_good_one(page, server, shop, tmp_path):
 
 def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make_member, actor):
     make_member(tenant, "x1", display_name="<script>alert('name')</script>")
-    points.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
+    ledger.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
                 reason="<img src=x onerror=alert('reason')>")
     sign_in(page, server, "owner@acme.test")
     for url in ("/t/acme/members/x1/", "/t/acme/members/?q=x1", "/t/acme/", "/t/acme/audit/"):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditLog, Member, PointLot, PointTransaction
-from app.services import backups, ledger_check, points
+from app.services import backups, ledger_check
+from app.services import ledger as ledger_service
 
 
 @pytest.fixture
@@ -45,19 +46,19 @@ def state() -> dict[str, list[tuple]]:
 def ledger(tenant, make_member, actor):
     make_member(tenant, "alice", email="alice@example.com", phone="+86 138 0013 8000")
     make_member(tenant, "bob")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=500, category="login")
-    points.earn(tenant.id, actor, user_id="bob", points_amount=70, category="referral")
-    points.spend(tenant.id, actor, user_id="alice", points_amount=120, category="payment")
-    tx = points.earn(tenant.id, actor, user_id="bob", points_amount=30, category="community")
-    points.reverse(tenant.id, actor, tx.transaction.id, reason="duplicate")
+    ledger_service.earn(tenant.id, actor, user_id="alice", points_amount=500, category="login")
+    ledger_service.earn(tenant.id, actor, user_id="bob", points_amount=70, category="referral")
+    ledger_service.spend(tenant.id, actor, user_id="alice", points_amount=120, category="payment")
+    tx = ledger_service.earn(tenant.id, actor, user_id="bob", points_amount=30, category="community")
+    ledger_service.reverse(tenant.id, actor, tx.transaction.id, reason="duplicate")
     return tenant
 
 
 def change_everything(tenant, make_member, actor) -> None:
-    points.earn(tenant.id, actor, user_id="alice", points_amount=999, category="license")
-    points.spend(tenant.id, actor, user_id="bob", points_amount=70, category="payment")
+    ledger_service.earn(tenant.id, actor, user_id="alice", points_amount=999, category="license")
+    ledger_service.spend(tenant.id, actor, user_id="bob", points_amount=70, category="payment")
     make_member(tenant, "carol")
-    points.earn(tenant.id, actor, user_id="carol", points_amount=5, category="login")
+    ledger_service.earn(tenant.id, actor, user_id="carol", points_amount=5, category="login")
 
 
 def only_backup(backup_dir: Path) -> Path:
@@ -86,7 +87,7 @@ def test_backup_change_restore_gives_back_exactly_the_ledger(
     assert state() == before
     assert ledger_check.verify() == []
     # The restored database takes new writes (sequences came back too).
-    outcome = points.earn(ledger.id, actor, user_id="bob", points_amount=1, category="login")
+    outcome = ledger_service.earn(ledger.id, actor, user_id="bob", points_amount=1, category="login")
     assert outcome.transaction.id == max(r[0] for r in before["transactions"]) + 1
 
 

@@ -11,7 +11,7 @@ import redis as redis_lib
 from app import config as app_config
 from app.extensions import cache
 from app.ops.cache import ResilientRedisCache
-from app.services import cache_invalidation, levels, members, points, uow, vip
+from app.services import cache_invalidation, ledger, levels, members, uow, vip
 
 pytestmark = pytest.mark.redis
 
@@ -81,11 +81,11 @@ def test_a_balance_is_never_cached(cached, tenant, make_member, actor):
     levels.create(tenant.id, actor, level_name="Silver", min_points=100)
     make_member(tenant, "alice")
     for amount in (60, 50):
-        points.earn(tenant.id, actor, user_id="alice", points_amount=amount, category="login")
+        ledger.earn(tenant.id, actor, user_id="alice", points_amount=amount, category="login")
         profile = members.get_profile(tenant.id, "alice")
     assert profile.total_points == 110
     assert profile.level.level_name == "Silver"
-    points.spend(tenant.id, actor, user_id="alice", points_amount=100, category="payment")
+    ledger.spend(tenant.id, actor, user_id="alice", points_amount=100, category="payment")
     assert members.get_profile(tenant.id, "alice").total_points == 10
     assert keys(client, prefix) == {current_key("levels", tenant.id)}  # nothing about members
 

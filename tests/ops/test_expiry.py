@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import PointLot, PointTransaction
 from app.models.ledger import LotAllocation
-from app.services import clock, ledger_check, points
+from app.services import clock, ledger, ledger_check
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,13 +36,13 @@ def seed_lots(tenant, make_member, actor, members: int = 30, lots_each: int = 12
         for m in range(members):
             for n in range(lots_each):
                 expiry = past + timedelta(days=1, minutes=n)
-                items.append(points.EarnItem(f"m{m}", 10 + n, "login", None, expiry.isoformat()))
-            items.append(points.EarnItem(f"m{m}", 7, "login", None,
+                items.append(ledger.EarnItem(f"m{m}", 10 + n, "login", None, expiry.isoformat()))
+            items.append(ledger.EarnItem(f"m{m}", 7, "login", None,
                                          (past + timedelta(days=60)).isoformat()))
-            items.append(points.EarnItem(f"m{m}", 3, "payment"))
-        points.batch_earn(tenant.id, actor, items)
+            items.append(ledger.EarnItem(f"m{m}", 3, "payment"))
+        ledger.batch_earn(tenant.id, actor, items)
         for m in range(0, members, 3):  # consumes the soonest-expiring lots first
-            points.spend(tenant.id, actor, user_id=f"m{m}", points_amount=25, category="payment")
+            ledger.spend(tenant.id, actor, user_id=f"m{m}", points_amount=25, category="payment")
 
 
 def due_now() -> tuple[int, int]:

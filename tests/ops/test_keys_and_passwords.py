@@ -95,13 +95,13 @@ def test_the_password_policy_accepts_a_long_uncommon_password_and_hashes_it_with
 def test_rotation_reencrypts_stored_responses_and_encrypts_those_left_in_clear(
         app, tenant, make_member, actor):
     from app.models import IdempotencyRecord
-    from app.services import idempotency, points
+    from app.services import idempotency, ledger
 
     make_member(tenant, "alice", email="alice@example.com")
 
     def earn(key: str) -> idempotency.Stored:
         def operation() -> idempotency.Response:
-            out = points.earn(tenant.id, actor, user_id="alice", points_amount=5,
+            out = ledger.earn(tenant.id, actor, user_id="alice", points_amount=5,
                               category="login", idempotency_key=key)
             return idempotency.Response(201, {"transaction": out.transaction.as_dict()})
         return idempotency.run(tenant.id, key, "fp-" + key, operation)

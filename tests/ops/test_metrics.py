@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.services import clock, points
+from app.services import clock, ledger
 
 
 def samples(response) -> dict[tuple[str, frozenset], float]:
@@ -68,11 +68,11 @@ def test_it_reports_outstanding_points_and_active_members(app, tenant, other_ten
     make_member(tenant, "bob")
     make_member(tenant, "sleepy")
     make_member(other_tenant, "zed")
-    points.earn(tenant.id, actor, user_id="alice", points_amount=120, category="login")
-    points.earn(tenant.id, actor, user_id="bob", points_amount=30, category="login")
-    points.spend(tenant.id, actor, user_id="bob", points_amount=10, category="payment")
+    ledger.earn(tenant.id, actor, user_id="alice", points_amount=120, category="login")
+    ledger.earn(tenant.id, actor, user_id="bob", points_amount=30, category="login")
+    ledger.spend(tenant.id, actor, user_id="bob", points_amount=10, category="payment")
     with clock.frozen(clock.now() - timedelta(days=45)):
-        points.earn(tenant.id, actor, user_id="sleepy", points_amount=5, category="login")
+        ledger.earn(tenant.id, actor, user_id="sleepy", points_amount=5, category="login")
     found = samples(app.test_client().get("/metrics"))
     assert value(found, "points_outstanding", tenant="acme") == 145
     assert value(found, "points_outstanding", tenant="globex") == 0

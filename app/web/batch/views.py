@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 
-from app.services import batch, points
+from app.services import batch, ledger
 from app.services.errors import DomainError
 from app.services.validation import unstorable_at
 from app.services.permissions import EARN
@@ -24,7 +24,7 @@ from app.web.tenancy import TenantContext, tenant_view
 from wtforms import HiddenField
 
 COLUMNS = ("user_id", "points_amount", "category", "reason")
-MAX_ROWS = points.BATCH_MAX
+MAX_ROWS = ledger.BATCH_MAX
 
 
 class UploadForm(KeyedForm):
@@ -52,7 +52,7 @@ def _amount(raw: str) -> Any:
 
 @dataclass
 class CsvRows:
-    items: list[points.EarnItem]
+    items: list[ledger.EarnItem]
     lines: list[int]  # each item's first physical line in the file, counted from 1
 
 
@@ -74,7 +74,7 @@ def parse(text: str) -> CsvRows:
         if len(rows.items) >= MAX_ROWS:
             raise CsvProblem(_("At most %(max)s rows per file.", max=MAX_ROWS))
         record = dict(zip(header, cells, strict=False))  # short rows: the service refuses
-        rows.items.append(points.EarnItem(
+        rows.items.append(ledger.EarnItem(
             user_id=(record.get("user_id") or "").strip(),
             points_amount=_amount(record.get("points_amount") or ""),
             category=(record.get("category") or "").strip(), reason=record.get("reason") or ""))
@@ -133,7 +133,7 @@ def confirm(tc: TenantContext):
             rows = parse(form.csv_text.data or "")
             items = rows.items
             body, _replayed = once(tc.tenant.id, form.idempotency_key.data, form, lambda: {
-                "transactions": len(points.batch_earn(tc.tenant.id, actor(), items)),
+                "transactions": len(ledger.batch_earn(tc.tenant.id, actor(), items)),
                 "points": sum(i.points_amount for i in items)})
         except CsvProblem as exc:
             error = str(exc)

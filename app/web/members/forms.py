@@ -13,7 +13,7 @@ from app.web.render import new_key
 
 
 def category_choices(blank: str | None = None) -> dict[str, str]:
-    names = labels.translated(labels.CATEGORIES)
+    names = labels.translated(labels.CATEGORY_LABELS)
     choices = {"": blank} if blank is not None else {}
     return choices | {c: names.get(c, c) for c in CATEGORIES}
 

@@ -15,13 +15,13 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
-from app.services import members, points, transactions
+from app.services import ledger, members, transactions
 from app.services.errors import DomainError
 from app.services.permissions import ADJUST, EARN, SPEND
 from app.web.context import actor
 from app.web.members import bp
 from app.web.members.forms import AdjustForm, EarnForm, ReverseForm, SpendForm
-from app.web.members.views import history_page, member_context
+from app.web.members.views import history_form_and_page, member_context
 from app.web.render import is_partial, once, refuse
 from app.web.tenancy import TenantContext, tenant_view
 
@@ -35,14 +35,14 @@ def _adjust_fields(form: Any) -> dict[str, Any]:
     return {"points_amount": form.points_amount.data, "reason": form.reason.data or ""}
 
 
-OPS: dict[str, tuple[type, Callable[..., points.Outcome], Callable[[Any], dict[str, Any]]]] = {
-    "earn": (EarnForm, points.earn, _points_fields),
-    "spend": (SpendForm, points.spend, _points_fields),
-    "adjust": (AdjustForm, points.adjust, _adjust_fields),
+OPS: dict[str, tuple[type, Callable[..., ledger.Outcome], Callable[[Any], dict[str, Any]]]] = {
+    "earn": (EarnForm, ledger.earn, _points_fields),
+    "spend": (SpendForm, ledger.spend, _points_fields),
+    "adjust": (AdjustForm, ledger.adjust, _adjust_fields),
 }
 
 
-def _done_message(outcome: points.Outcome | None, profile: members.Profile) -> str:
+def _done_message(outcome: ledger.Outcome | None, profile: members.Profile) -> str:
     if outcome is None:  # a repeated submit of a form that already worked
         return _("Already done. Balance: %(balance)s.", balance=format_decimal(profile.total_points))
     amount = outcome.transaction.points_amount
@@ -52,12 +52,12 @@ def _done_message(outcome: points.Outcome | None, profile: members.Profile) -> s
 
 
 def _change(tc: TenantContext, user_id: str, op: str):
-    members.find(tc.tenant.id, user_id)  # another tenant's member: 404 before anything
+    members.locate(tc.tenant.id, user_id)  # another tenant's member: 404 before anything
     form_class, service, fields = OPS[op]
     form = form_class()
     status = 422
     if form.validate_on_submit():
-        result: dict[str, points.Outcome] = {}
+        result: dict[str, ledger.Outcome] = {}
 
         def operation() -> dict[str, Any]:
             outcome = service(tc.tenant.id, actor(), user_id=user_id,
@@ -80,7 +80,7 @@ def _change(tc: TenantContext, user_id: str, op: str):
     return render_template("members/show.html", **member_context(tc, user_id, **{op: form})), status
 
 
-def _changed(tc: TenantContext, user_id: str, op: str, outcome: points.Outcome | None):
+def _changed(tc: TenantContext, user_id: str, op: str, outcome: ledger.Outcome | None):
     profile = outcome.profile if outcome else members.get_profile(tc.tenant.id, user_id)
     message = _done_message(outcome, profile)
     if not is_partial():
@@ -89,8 +89,8 @@ def _changed(tc: TenantContext, user_id: str, op: str, outcome: points.Outcome |
     context: dict[str, Any] = dict(op=op, form=OPS[op][0](formdata=None), profile=profile,
                                    message=message, new_row=outcome.transaction if outcome else None)
     if outcome is None:
-        _form, page, reversed_ = history_page(tc, profile)
-        context.update(page=page, reversed_ids=reversed_)
+        _form, page = history_form_and_page(tc, profile)
+        context.update(page=page)
     return render_template("members/_changed.html", **context)
 
 
@@ -125,7 +125,7 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
     if form.validate_on_submit():
         try:
             once(tc.tenant.id, form.idempotency_key.data, form, lambda: {
-                "transaction_id": points.reverse(
+                "transaction_id": ledger.reverse(
                     tc.tenant.id, actor(), tx_id, reason=form.reason.data or "",
                     idempotency_key=form.idempotency_key.data).transaction.id})
         except DomainError as exc:
@@ -139,9 +139,9 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
             if not is_partial():
                 flash(message)
                 return redirect(url_for("members.show", user_id=user_id))
-            _form, page, reversed_ = history_page(tc, profile)
+            _form, page = history_form_and_page(tc, profile)
             return render_template("members/_reversed.html", profile=profile, page=page,
-                                   reversed_ids=reversed_, message=message)
+                                   message=message)
     elif form.is_submitted():
         status = 422
     context = dict(tx=tx, form=form, user_id=user_id)
@@ -154,7 +154,7 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
 @tenant_view(ADJUST)
 def reverse_cancel(tc: TenantContext, user_id: str):
     """Closing the confirmation empties its panel (htmx) or goes back to the member."""
-    members.find(tc.tenant.id, user_id)
+    members.locate(tc.tenant.id, user_id)
     if is_partial():
         return '<div id="reverse-panel"></div>'
     return redirect(url_for("members.show", user_id=user_id))

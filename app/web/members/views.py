@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from app.services import levels, members, transactions, vip
+from app.services import ledger, levels, members, vip
 from app.services.errors import ValidationFailed
 from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
 from app.web.members import bp
@@ -103,19 +103,18 @@ def export(tc: TenantContext):
 
 # --------------------------------------------------------------------------- one member
 
-def history_page(tc: TenantContext, member: Any, form: HistoryFilterForm | None = None):
-    """One page of a found member's history (anything with its `id` and `user_id`:
-    a Member or a Profile), and which of its entries were reversed."""
+def history_form_and_page(tc: TenantContext, member: members.Profile | members.MemberRecord,
+                 form: HistoryFilterForm | None = None) -> tuple[HistoryFilterForm, members.Page]:
+    """The history filter form and one page of a found member's history."""
     form = form or HistoryFilterForm(request.args)
     try:
-        page, reversed_ = transactions.history_page(
+        page = ledger.member_transactions_page(
             tc.tenant.id, member.id, member.user_id, cursor=form.cursor.data or None,
             page_size=PAGE_SIZE, kind=form.kind.data or None,
             category=form.category.data or None)
     except ValidationFailed:
-        page, reversed_ = transactions.history_page(tc.tenant.id, member.id, member.user_id,
-                                                    page_size=PAGE_SIZE)
-    return form, page, reversed_
+        page = ledger.member_transactions_page(tc.tenant.id, member.id, member.user_id, page_size=PAGE_SIZE)
+    return form, page
 
 
 def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, Any]:
@@ -124,7 +123,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     from app.web.vip.forms import grant_form
 
     profile = members.get_profile(tc.tenant.id, user_id)
-    history_form, page, reversed_ = history_page(tc, profile)
+    history_form, page = history_form_and_page(tc, profile)
     fresh: dict[str, Any] = {}
     if tc.can(EARN):
         fresh["earn"] = EarnForm(formdata=None)
@@ -134,7 +133,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
         fresh["adjust"] = AdjustForm(formdata=None)
     fresh.update({k: v for k, v in forms.items() if k in fresh})
     grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
-    return dict(profile=profile, history_form=history_form, page=page, reversed_ids=reversed_,
+    return dict(profile=profile, history_form=history_form, page=page,
                 forms=fresh, vip_form=grant, vip_partial=forms.get("vip_partial"),
                 vip_context=forms.get("vip_context", {}))
 
@@ -143,9 +142,9 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
 @tenant_view(VIEW)
 def show(tc: TenantContext, user_id: str):
     if is_partial():  # history paging and filters
-        form, page, reversed_ = history_page(tc, members.find_row(tc.tenant.id, user_id))
-        return render_template("members/_history_rows.html", page=page,
-                               reversed_ids=reversed_, history_form=form, user_id=user_id)
+        form, page = history_form_and_page(tc, members.locate(tc.tenant.id, user_id))
+        return render_template("members/_history_rows.html", page=page, history_form=form,
+                               user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))
 
 from app.web.members import points_views  # noqa: E402,F401

@@ -10,7 +10,7 @@ from app.services import members, vip
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.context import actor
-from app.web.members.views import history_page, member_context
+from app.web.members.views import history_form_and_page, member_context
 from app.web.render import is_partial, new_key, once, refuse
 from app.web.tenancy import TenantContext, tenant_view
 from app.web.vip import bp
@@ -30,7 +30,7 @@ def _conflict_context(tc: TenantContext, user_id: str, form: GrantForm) -> dict 
 @bp.route("/t/<slug>/members/<user_id>/vip", methods=["GET", "POST"])
 @tenant_view(MANAGE)
 def grant(tc: TenantContext, user_id: str):
-    members.find(tc.tenant.id, user_id)
+    members.locate(tc.tenant.id, user_id)
     if request.method == "GET":  # "cancel" on the conflict form
         if not is_partial():
             return redirect(url_for("members.show", user_id=user_id))
@@ -78,9 +78,9 @@ def _granted(tc: TenantContext, user_id: str, form: GrantForm):
         flash(message)
         return redirect(url_for("members.show", user_id=user_id))
     profile = members.get_profile(tc.tenant.id, user_id)
-    _form, page, reversed_ = history_page(tc, profile)
+    _form, page = history_form_and_page(tc, profile)
     return render_template("vip/_granted.html", form=grant_form(tc), profile=profile,
-                           message=message, page=page, reversed_ids=reversed_)
+                           message=message, page=page)
 
 
 from app.web.vip import catalogue_views  # noqa: E402,F401
