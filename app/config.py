@@ -120,6 +120,11 @@ class Config:
         self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
         self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
+        # The task queue (Huey): memory, sqlite:///FILE or redis://…
+        self.TASK_QUEUE = os.environ.get("TASK_QUEUE") or self.REDIS_URL or \
+            f"sqlite:///{INSTANCE / 'tasks.db'}"
+        self.WORKER_THREADS = env_int("WORKER_THREADS", 16)
+        self.WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"
@@ -216,6 +221,8 @@ class TestingConfig(Config):
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
         self.RATELIMIT_ENABLED = False
+        # Tests enqueue nowhere unless they start a worker (then they name a file).
+        self.TASK_QUEUE = os.environ.get("TASK_QUEUE") or "memory"
 
     def _dev_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"

@@ -16,6 +16,7 @@ from app.services import audit, clock, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
+from app.services.webhooks import events
 from app.services.validation import (
     DISPLAY_NAME_MAX, FieldErrors, check_email, check_phone, check_text, check_user_id,
 )
@@ -223,7 +224,9 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     audit.record(tenant_id, actor, "member.create", "member", user_id,
                  {"display_name": display_name, "email_set": bool(email),
                   "phone_set": bool(phone)})
-    return profile_of(tenant_id, member)
+    profile = profile_of(tenant_id, member)
+    events.member_created(tenant_id, profile)
+    return profile
 
 
 @transactional
