@@ -125,6 +125,8 @@ class Config:
             f"sqlite:///{INSTANCE / 'tasks.db'}"
         self.WORKER_THREADS = env_int("WORKER_THREADS", 16)
         self.WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+        self.WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+        self.WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 60.0)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         defaults = os.environ.get("RATELIMIT_DEFAULTS") or "100/hour,1000/hour,500/hour"

@@ -36,8 +36,6 @@ log = logging.getLogger("jifen.webhooks")
 RETRY_DELAYS = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2),
                 timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6),
                 timedelta(hours=24))
-TIMEOUT_SECONDS = 10.0
-LEASE = timedelta(seconds=60)  # longer than one attempt; renewed before each
 EXCERPT_CHARS = 1000
 USER_AGENT = "Jifen-Webhooks/1"
 
@@ -60,6 +58,11 @@ class Attempt:
 class RunReport:
     delivered: int = 0
     failed_attempts: int = 0
+
+
+def _lease() -> timedelta:
+    """Longer than one attempt (WEBHOOK_TIMEOUT_SECONDS); renewed before each."""
+    return timedelta(seconds=current_app.config.get("WEBHOOK_LEASE_SECONDS", 60.0))
 
 
 def _due(now: datetime):
@@ -98,7 +101,7 @@ def _claim(endpoint_id: int, token: str) -> tuple[str, str] | None:
     if row is None:
         return None
     db.session.execute(update(_endpoints).where(_endpoints.c.id == endpoint_id)
-                       .values(leased_until=now + LEASE, lease_token=token))
+                       .values(leased_until=now + _lease(), lease_token=token))
     return row.url, crypto.decrypt(row.secret_encrypted) or ""
 
 
@@ -110,7 +113,7 @@ def _next_message(endpoint_id: int, token: str) -> tuple[int, str, str] | None:
     renewed = db.session.execute(
         update(_endpoints).where(_endpoints.c.id == endpoint_id,
                                  _endpoints.c.lease_token == token, _live_endpoint())
-        .values(leased_until=now + LEASE)
+        .values(leased_until=now + _lease())
     ).rowcount
     if renewed != 1:
         return None
@@ -223,10 +226,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def send(url: str, secret: str, msg_id: str, payload: str,
-         timeout: float = TIMEOUT_SECONDS) -> Attempt:
+         timeout: float | None = None) -> Attempt:
     """One POST. Redirects are not followed (http.client never does): a 3xx is
     a failure like any other non-2xx."""
     strict = current_app.config.get("ENV_NAME") == "production"
+    timeout = timeout or current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10.0)
     started = time.perf_counter()
 
     def elapsed() -> int:
