@@ -24,9 +24,9 @@ def start_worker(app, tmp_path) -> subprocess.Popen:
     env = dict(os.environ, JIFEN_ENV="testing", DATABASE_URL=app.config["DATABASE_URL"],
                TASK_QUEUE=app.config["TASK_QUEUE"], WEBHOOK_LEASE_SECONDS="1",
                WEBHOOK_TIMEOUT_SECONDS="20", FLASK_APP="wsgi")
-    log = open(tmp_path / "worker.log", "ab")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                             "--threads", "2"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    with open(tmp_path / "worker.log", "ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
+                                 "--threads", "2"], cwd=ROOT, env=env, stdout=log, stderr=log)
 
 
 def statuses() -> list[str]:
