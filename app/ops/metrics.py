@@ -143,10 +143,17 @@ class LiveCollector:
         from app.ops.maintenance import window_now
         from app.services.webhooks import delivery
 
-        depth, _oldest = delivery.queue_stats()
+        depth, oldest = delivery.queue_stats()
+        failing = delivery.failing_endpoints()
         db.session.commit()
         yield GaugeMetricFamily("task_queue_depth", "Webhook messages due and not yet sent.",
                                 value=float(depth))
+        yield GaugeMetricFamily("task_queue_oldest_seconds",
+                                "How long the longest-waiting due webhook message has waited.",
+                                value=float(oldest or 0.0))
+        yield GaugeMetricFamily("webhook_endpoints_failing",
+                                "Endpoints whose attempts of the last 10 minutes all failed.",
+                                value=float(failing))
         yield GaugeMetricFamily("jifen_maintenance_active", "1 while a maintenance window is on.",
                                 value=1.0 if window_now() is not None else 0.0)
 

@@ -282,3 +282,19 @@ def queue_stats(now: datetime | None = None) -> tuple[int, float | None]:
     if oldest.tzinfo is None:
         oldest = oldest.replace(tzinfo=UTC)
     return int(depth), max(0.0, (now - oldest).total_seconds())
+
+
+def failing_endpoints(now: datetime | None = None,
+                      window: timedelta = timedelta(minutes=10)) -> int:
+    """Live endpoints with attempts in the window and not one of them delivered
+    (an alert fires when this stays above 0 for an hour)."""
+    since = (now or clock.now()) - window
+    m = _messages
+    rows = db.session.execute(
+        select(m.c.endpoint_id)
+        .join(_endpoints, _endpoints.c.id == m.c.endpoint_id)
+        .where(m.c.last_attempt_at >= since, _live_endpoint())
+        .group_by(m.c.endpoint_id)
+        .having(func.count().filter(m.c.status == "delivered") == 0)
+    ).all()
+    return len(rows)
