@@ -190,3 +190,15 @@ def test_a_deleted_endpoint_gets_nothing_more(app, tenant, actor, make_member, r
     assert deliver(hook).delivered == 0
     assert [m.status for m in messages()] == ["failed"]
     assert receiver.requests == []
+
+
+def test_an_edit_of_the_levels_reports_each_member_it_moves(app, tenant, actor, make_member,
+                                                            hook):
+    make_member(tenant, "kay")
+    make_member(tenant, "lee")
+    ledger.earn(tenant.id, actor, user_id="kay", points_amount=60, category="payment")
+    before = len(messages())
+    gold = levels.create(tenant.id, actor, level_name="Gold", min_points=50, benefits="")
+    (changed,) = messages()[before:]
+    assert changed.event_type == "level.changed"
+    assert '"user_id":"kay"' in changed.payload and f'"id":{gold.id}' in changed.payload

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
+from app.models import Member
 from app.services import clock, levels
 from app.services.webhooks.outbox import Subscribers, subscribers, write
 
@@ -61,6 +62,35 @@ def level_changed(subs: Subscribers, profile: Any, lifetime_before: int,
         write(subs, "level.changed", lambda: {"profile": profile_data(profile),
                                               "from_level": _level(before),
                                               "to_level": _level(profile.level)}, at=at)
+
+
+def levels_before(tenant_id: int) -> dict[int, int | None] | None:
+    """Every member's level before the tenant's levels change (None when nobody
+    listens for level.changed: a large tenant is not read for nothing)."""
+    if not subscribers(tenant_id).of("level.changed"):
+        return None
+    table = Member.__table__
+    return dict(db.session.execute(
+        select(table.c.id, table.c.level_id).where(table.c.tenant_id == tenant_id)).all())
+
+
+def levels_recomputed(tenant_id: int, before: dict[int, int | None] | None) -> None:
+    """level.changed for every member whose level an edit of the levels moved."""
+    if before is None:
+        return
+    from app.services import members
+
+    table = Member.__table__
+    rows = db.session.execute(select(table).where(table.c.tenant_id == tenant_id)).all()
+    moved = [r for r in rows if before.get(r.id) != r.level_id]
+    if not moved:
+        return
+    subs = subscribers(tenant_id)
+    level_list = {lv.id: lv for lv in levels.list_levels(tenant_id, fresh=True)}
+    for profile in members.profiles(tenant_id, moved):
+        old = level_list.get(before.get(profile.id))
+        write(subs, "level.changed", {"profile": profile_data(profile), "from_level": _level(old),
+                                      "to_level": _level(profile.level)})
 
 
 def batch_earned(tenant_id: int, outcomes: list[Any], lifetimes_before: dict[str, int]) -> None:
@@ -140,8 +170,8 @@ def tags_expired(holdings: list[Any]) -> None:
         if not subs.of("vip_tag.expired"):
             continue
         member_rows = db.session.execute(
-            select(members.Member.__table__)
-            .where(members.Member.__table__.c.id.in_({r.member_id for r in rows}))).all()
+            select(Member.__table__)
+            .where(Member.__table__.c.id.in_({r.member_id for r in rows}))).all()
         profiles = {p.id: p for p in members.profiles(tenant_id, list(member_rows))}
         for h in rows:
             tag = {"id": h.tag_id, "tag_name": h.tag_name, "tag_type": h.tag_type,
