@@ -106,9 +106,15 @@ def _claim(endpoint_id: int, token: str) -> tuple[str, str] | None:
 
 
 @transactional
-def _next_message(endpoint_id: int, token: str) -> tuple[int, str, str] | None:
-    """The endpoint's oldest due message, renewing the lease; None when nothing
-    is due or the lease was lost (it ran out and another run took over)."""
+def _step(endpoint_id: int, token: str, previous: tuple[int, Attempt] | None,
+          fetch: bool) -> tuple[datetime | None, tuple[int, str, str] | None]:
+    """One transaction between two sends: record the previous attempt (its retry
+    time, if any), renew the lease and take the endpoint's oldest due message;
+    no message when nothing is due or the lease was lost (it ran out and another
+    run took over). One commit per message instead of two."""
+    retry_at = _record(*previous) if previous is not None else None
+    if not fetch:
+        return retry_at, None
     now = clock.now()
     renewed = db.session.execute(
         update(_endpoints).where(_endpoints.c.id == endpoint_id,
@@ -116,13 +122,13 @@ def _next_message(endpoint_id: int, token: str) -> tuple[int, str, str] | None:
         .values(leased_until=now + _lease())
     ).rowcount
     if renewed != 1:
-        return None
+        return retry_at, None
     row = db.session.execute(
         select(_messages.c.id, _messages.c.msg_id, _messages.c.payload)
         .where(_messages.c.endpoint_id == endpoint_id, _due(now))
         .order_by(_messages.c.next_attempt_at, _messages.c.id).limit(1)
     ).first()
-    return (row.id, row.msg_id, row.payload) if row is not None else None
+    return retry_at, ((row.id, row.msg_id, row.payload) if row is not None else None)
 
 
 @transactional
@@ -132,7 +138,6 @@ def _release(endpoint_id: int, token: str) -> None:
                        .values(leased_until=None, lease_token=None))
 
 
-@transactional
 def _record(message_id: int, attempt: Attempt) -> datetime | None:
     """Store an attempt's outcome; the time of the next attempt, if any."""
     now = clock.now()
@@ -165,25 +170,30 @@ def deliver_endpoint(endpoint_id: int, max_messages: int = 200) -> tuple[RunRepo
     if claimed is None:
         return RunReport(), None
     url, secret = claimed
-    delivered = failed = 0
+    delivered = failed = sent = 0
     retry_at = None
+    previous: tuple[int, str, Attempt] | None = None
     try:
-        for _ in range(max_messages):
-            message = _next_message(endpoint_id, token)
+        while True:
+            retry_at, message = _step(endpoint_id, token,
+                                      previous and (previous[0], previous[2]),
+                                      fetch=sent < max_messages)
+            if previous is not None:
+                _row_id, msg_id, attempt = previous
+                result = "delivered" if attempt.delivered else ("retry" if retry_at else "failed")
+                metrics.record_webhook_delivery(result, attempt.latency_ms / 1000)
+                if not attempt.delivered:
+                    failed += 1
+                    log.info("webhook_attempt_failed", extra={
+                        "endpoint_id": endpoint_id, "webhook_id": msg_id,
+                        "status_code": attempt.status_code, "error": attempt.error})
+                    break
+                delivered += 1
             if message is None:
                 break
             row_id, msg_id, payload = message
-            attempt = send(url, secret, msg_id, payload)
-            retry_at = _record(row_id, attempt)
-            result = "delivered" if attempt.delivered else ("retry" if retry_at else "failed")
-            metrics.record_webhook_delivery(result, attempt.latency_ms / 1000)
-            if not attempt.delivered:
-                failed += 1
-                log.info("webhook_attempt_failed", extra={
-                    "endpoint_id": endpoint_id, "webhook_id": msg_id,
-                    "status_code": attempt.status_code, "error": attempt.error})
-                break
-            delivered += 1
+            previous = (row_id, msg_id, send(url, secret, msg_id, payload))
+            sent += 1
     finally:
         _release(endpoint_id, token)
     return RunReport(delivered, failed), retry_at
