@@ -202,3 +202,64 @@ def test_an_edit_of_the_levels_reports_each_member_it_moves(app, tenant, actor, 
     (changed,) = messages()[before:]
     assert changed.event_type == "level.changed"
     assert '"user_id":"kay"' in changed.payload and f'"id":{gold.id}' in changed.payload
+
+
+def test_two_runs_never_send_to_one_endpoint_at_once(app, tenant, actor, make_member, receiver,
+                                                     hook, monkeypatch):
+    import threading
+
+    for n in range(6):
+        make_member(tenant, f"p{n}")
+    receiver.script = ["hang"] * 6
+    receiver.hang_seconds = 0.1
+    active, peak, lock = [0], [0], threading.Lock()
+    original = delivery.send
+
+    def counting_send(*args, **kwargs):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    def run() -> None:
+        with app.app_context():
+            for _ in range(3):
+                delivery.deliver_endpoint(hook.id)
+
+    monkeypatch.setattr(delivery, "send", counting_send)
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [r.id for r in receiver.requests]
+    assert sorted(ids) == sorted({m.msg_id for m in messages()})  # each exactly once
+    assert peak[0] == 1
+    assert {m.status for m in messages()} == {"delivered"}
+
+
+def test_a_vip_tag_expiry_is_reported_once(app, tenant, actor, make_member, hook, clk):
+    tag = vip.create_tag(tenant.id, actor, tag_name="Trial", tag_type="trial", rank=1,
+                         duration_days=1)
+    make_member(tenant, "quinn")
+    vip.grant(tenant.id, actor, user_id="quinn", tag_id=tag.id)
+    clk.advance(days=2)
+    assert jobs.expire_points()[1] == 1
+    vip.expire_tags()
+    (expired,) = messages(event_type="vip_tag.expired")
+    assert '"tag_name":"Trial"' in expired.payload and '"user_id":"quinn"' in expired.payload
+
+
+def test_a_spend_reports_the_lots_it_expired_first(app, tenant, actor, make_member, hook, clk):
+    make_member(tenant, "rae")
+    ledger.earn(tenant.id, actor, user_id="rae", points_amount=10, category="payment",
+                expires_at=clk.later(days=1))
+    ledger.earn(tenant.id, actor, user_id="rae", points_amount=10, category="payment")
+    clk.advance(days=2)
+    ledger.spend(tenant.id, actor, user_id="rae", points_amount=5, category="payment")
+    types = [m.event_type for m in messages()][-2:]
+    assert types == ["points.expired", "points.spent"]
