@@ -144,6 +144,7 @@ def purge_idempotency() -> None:
     from app.services import jobs
 
     jobs.purge_idempotency()
+    jobs.purge_webhook_messages()
 
 
 @huey.periodic_task(crontab(minute="20"), name="roll_up_dashboards")

@@ -263,3 +263,13 @@ def test_a_spend_reports_the_lots_it_expired_first(app, tenant, actor, make_memb
     ledger.spend(tenant.id, actor, user_id="rae", points_amount=5, category="payment")
     types = [m.event_type for m in messages()][-2:]
     assert types == ["points.expired", "points.spent"]
+
+
+def test_old_finished_messages_are_purged_pending_ones_kept(app, tenant, actor, make_member,
+                                                            hook, clk):
+    make_member(tenant, "sam")
+    deliver(hook)
+    make_member(tenant, "tia")  # pending
+    clk.advance(days=31)
+    assert jobs.purge_webhook_messages() == 1
+    assert [m.status for m in messages()] == ["pending"]

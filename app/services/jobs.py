@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import Member, PointLot, SystemSetting, Tenant, WebhookMessage
@@ -35,8 +35,21 @@ def activate_pending(now: datetime | None = None) -> int | None:
     return activate_due(now)
 
 
+MESSAGES_KEPT = timedelta(days=30)
+
+
 def purge_idempotency() -> int:
     return idempotency.purge()
+
+
+@transactional
+def purge_webhook_messages(now: datetime | None = None) -> int:
+    """Delivered and failed messages older than 30 days (the deliveries list
+    shows a month); pending ones stay whatever their age."""
+    cutoff = (now or clock.now()) - MESSAGES_KEPT
+    return db.session.execute(
+        delete(_messages).where(_messages.c.status != "pending",
+                                _messages.c.created_at < cutoff)).rowcount or 0
 
 
 def roll_up_dashboards(now: datetime | None = None) -> int:
