@@ -155,7 +155,7 @@ def roll_up_dashboards() -> None:
     jobs.roll_up_dashboards()
 
 
-def run_worker(app: Flask, threads: int) -> None:
+def run_worker(app: Flask, threads: int, scheduler: bool = True) -> None:
     """The consumer, in the foreground until SIGINT/SIGTERM. Threads, not
     processes: the work is waiting on HTTP and the database."""
     global _app
@@ -169,7 +169,7 @@ def run_worker(app: Flask, threads: int) -> None:
 
         start_http_server(int(port), registry=REGISTRY)
     sweep()  # catch up at once after a restart, not at the next minute
-    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True,
+    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=scheduler,
                                     initial_delay=0.05, backoff=1.5, max_delay=1.0,
                                     check_worker_health=True)
     consumer.run()
