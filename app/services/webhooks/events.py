@@ -107,26 +107,35 @@ def batch_earned(tenant_id: int, outcomes: list[Any], lifetimes_before: dict[str
 
 
 def expired(member_ids: Iterable[int], at: datetime) -> None:
-    """points.expired for the expire entries just written at `at` for these members."""
+    """points.expired for the expire entries just written at `at` for these members.
+    One statement when none of their tenants has an endpoint (the expiry job's
+    batches span many members)."""
+    from app.models import WebhookEndpoint
     from app.services import members
     from app.services.ledger.entries import Outcome, TxView, members_table, tx_table
 
     ids = sorted(set(member_ids))
     if not ids:
         return
-    entries = db.session.execute(
-        select(tx_table, members_table.c.user_id)
-        .join(members_table, members_table.c.id == tx_table.c.member_id)
-        .where(tx_table.c.member_id.in_(ids), tx_table.c.kind == "expire",
-               tx_table.c.created_at == at)
-        .order_by(tx_table.c.id)
-    ).all()
-    by_tenant: dict[int, list[Any]] = {}
-    for entry in entries:
-        by_tenant.setdefault(entry.tenant_id, []).append(entry)
-    for tenant_id, rows in by_tenant.items():
+    endpoints = WebhookEndpoint.__table__
+    listening = db.session.execute(
+        select(members_table.c.tenant_id).distinct()
+        .join(endpoints, endpoints.c.tenant_id == members_table.c.tenant_id)
+        .where(members_table.c.id.in_(ids), endpoints.c.is_active.is_(True),
+               endpoints.c.deleted_at.is_(None))
+    ).scalars().all()
+    for tenant_id in listening:
         subs = subscribers(tenant_id)
         if not subs.of("points.expired"):
+            continue
+        rows = db.session.execute(
+            select(tx_table, members_table.c.user_id)
+            .join(members_table, members_table.c.id == tx_table.c.member_id)
+            .where(tx_table.c.member_id.in_(ids), tx_table.c.tenant_id == tenant_id,
+                   tx_table.c.kind == "expire", tx_table.c.created_at == at)
+            .order_by(tx_table.c.id)
+        ).all()
+        if not rows:
             continue
         member_rows = db.session.execute(
             select(members_table).where(members_table.c.id.in_({r.member_id for r in rows}))
