@@ -11,7 +11,7 @@ PORT ?= 5000
 .PHONY: run test install install-dev migrate translations messages lint bench-help clean help
 
 help:
-	@echo "make run    serve the portal on http://$(HOST):$(PORT) with demo data (SQLite)"
+	@echo "make run    serve the portal on http://$(HOST):$(PORT) with demo data (SQLite), and the worker"
 	@echo "make test   run the test suite (SQLite, and PostgreSQL if TEST_DATABASE_URL is set)"
 	@echo "make lint   ruff"
 	@echo "make bench-help  the benchmarks (run by hand; see bench/README.md)"
@@ -55,9 +55,13 @@ messages: $(VENV)/.installed
 migrate: install translations
 	$(FLASK) db upgrade
 
+# The portal and the background worker (webhooks, scheduled jobs) together;
+# Ctrl-C stops both (the worker is stopped by the trap when the portal exits).
 run: migrate
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@$(FLASK) worker --threads 4 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev translations
 	$(BIN)/python -m tests.run

@@ -120,6 +120,13 @@ class Config:
         self.SENTRY_RELEASE = os.environ.get("SENTRY_RELEASE") or None
         self.SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0)
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or str(INSTANCE / "backups")
+        # The task queue (Huey): memory, sqlite:///FILE or redis://…
+        self.TASK_QUEUE = os.environ.get("TASK_QUEUE") or self.REDIS_URL or \
+            f"sqlite:///{INSTANCE / 'tasks.db'}"
+        self.WORKER_THREADS = env_int("WORKER_THREADS", 16)
+        self.WORKER_METRICS_PORT = env_int("WORKER_METRICS_PORT", 0)
+        self.WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0)
+        self.WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", 60.0)
         # The API's limits (Flask-Limiter); the sign-in lockout ignores it.
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
@@ -230,7 +237,9 @@ class TestingConfig(Config):
                 }
             else:
                 self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
-        self.RATELIMIT_ENABLED = False  # tests that limit turn it on themselves
+        self.RATELIMIT_ENABLED = False
+        # Tests enqueue nowhere unless they start a worker (then they name a file).
+        self.TASK_QUEUE = os.environ.get("TASK_QUEUE") or "memory"
 
     def _dev_secret_key(self) -> str:
         return "testing-secret-key-not-for-production"

@@ -25,7 +25,7 @@ from app.services import staff, tenants
 from app.services.context import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
-pytest_plugins = ["tests.api_fixtures", "tests.ledger_helpers"]
+pytest_plugins = ["tests.api_fixtures", "tests.ledger_helpers", "tests.webhook_receiver"]
 
 
 def pytest_addoption(parser):

@@ -129,6 +129,38 @@ def _schemas() -> dict[str, Any]:
         "OutcomeEnvelope": success(ref("Outcome")),
         "BatchEnvelope": success(obj({"results": {"type": "array", "items": ref("Outcome")}},
                                      ["results"])),
+        **_webhook_schemas(success),
+    }
+
+
+def _webhook_schemas(success: Any) -> dict[str, Any]:
+    from app.services.webhooks.endpoints import SUBSCRIBABLE
+
+    endpoint_props = {"id": INT64, "url": {"type": "string"},
+                      "description": {"type": "string"},
+                      "event_types": {"type": "array", "items": {
+                          "type": "string", "enum": ["*", *SUBSCRIBABLE]}},
+                      "is_active": {"type": "boolean"}, "created_at": DATETIME}
+    endpoint = obj(endpoint_props, list(endpoint_props))
+    created = obj({**endpoint_props, "secret": {
+        "type": "string", "pattern": "^whsec_",
+        "description": "The signing secret (Standard Webhooks); shown this once."}},
+        [*endpoint_props, "secret"])
+    delivery = obj({"id": {"type": "string", "description": "The message id (= webhook-id)."},
+                    "type": {"type": "string"}, "created_at": DATETIME,
+                    "status": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+                    "attempts": {"type": "integer", "minimum": 0},
+                    "last_status_code": nullable({"type": "integer"}),
+                    "next_attempt_at": nullable(DATETIME)},
+                   ["id", "type", "created_at", "status", "attempts", "last_status_code",
+                    "next_attempt_at"])
+    return {
+        "WebhookEndpoint": endpoint,
+        "WebhookEndpointList": success({"type": "array", "items": ref("WebhookEndpoint")}),
+        "WebhookEndpointCreated": success(created),
+        "WebhookDeleted": success(obj({"id": INT64, "deleted": {"type": "boolean"}},
+                                      ["id", "deleted"])),
+        "WebhookDeliveryPage": success({"type": "array", "items": delivery}, paged=True),
     }
 
 
@@ -173,6 +205,12 @@ def _bodies(max_points: int) -> dict[str, Any]:
         "BatchEarn": obj({"operations": {"type": "array", "minItems": 1, "maxItems": 1000,
                                          "items": earn}}, ["operations"]),
         "Reverse": obj({"reason": adjust_props["reason"]}, ["reason"]),
+        "CreateWebhookEndpoint": obj({
+            "url": {"type": "string", "maxLength": 2000,
+                    "description": "https (http to localhost outside production)."},
+            "event_types": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                            "description": 'Event types, or ["*"] for all.'},
+            "description": {"type": "string", "maxLength": 200}}, ["url", "event_types"]),
         "GrantTag": obj({"tag_id": {**INT64, "minimum": 1},
                          "resolution": {"type": "string", "enum": list(RESOLUTIONS)},
                          "pay_with_points": {"type": "boolean"}}, ["tag_id"]),
@@ -340,6 +378,7 @@ def document(max_points: int = 10000) -> dict[str, Any]:
             "The tenant's VIP tag catalogue", permissions.VIEW,
             _responses(200, "TagList", "Every active tag.", AUTH + COMMON),
             operation_id="listVipTags")},
+        **_webhook_paths(),
     }
     return {
         "openapi": "3.1.0",
@@ -370,6 +409,29 @@ def document(max_points: int = 10000) -> dict[str, Any]:
                 "Makes the write happen once: a repeat with the same body replays the first "
                 "response; another body is IDEMPOTENCY_KEY_MISMATCH.")},
         },
+    }
+
+
+def _webhook_paths() -> dict[str, Any]:
+    endpoint_param = _param("endpoint_id", "path", {**INT64, "minimum": 1}, "The endpoint.")
+    return {
+        "/api/v1/webhooks/endpoints/": {
+            "get": _op("The tenant's webhook endpoints (never their secrets)", permissions.MANAGE,
+                       _responses(200, "WebhookEndpointList", "Every endpoint.", AUTH + COMMON),
+                       operation_id="listWebhookEndpoints"),
+            "post": _write("Add a webhook endpoint", permissions.MANAGE, "CreateWebhookEndpoint",
+                           "WebhookEndpointCreated", [], "createWebhookEndpoint"),
+        },
+        "/api/v1/webhooks/endpoints/{endpoint_id}/": {"delete": _op(
+            "Delete an endpoint: nothing more is sent to it", permissions.MANAGE,
+            _responses(200, "WebhookDeleted", "Deleted.",
+                       AUTH + ["VALIDATION_ERROR", "IDEMPOTENCY_KEY_MISMATCH", "NOT_FOUND"] + COMMON),
+            [IDEMPOTENCY_PARAM, endpoint_param], operation_id="deleteWebhookEndpoint")},
+        "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/": {"get": _op(
+            "An endpoint's messages, newest first", permissions.MANAGE,
+            _responses(200, "WebhookDeliveryPage", "A page of messages.",
+                       AUTH + ["VALIDATION_ERROR", "NOT_FOUND"] + COMMON),
+            [endpoint_param, *PAGE_PARAMS], operation_id="listWebhookDeliveries")},
     }
 
 

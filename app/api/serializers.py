@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services import members
 from app.services.members import Profile, TagHolding
 from app.services.ledger import Outcome, TxView
 
-PROFILE_FIELDS = (
-    "user_id", "display_name", "email", "phone", "total_points", "lifetime_points",
-    "current_level", "tags", "is_points_enabled", "created_at",
-)
+PROFILE_FIELDS = members.PROFILE_FIELDS
 TRANSACTION_FIELDS = (
     "id", "user_id", "kind", "points_amount", "balance_after", "category", "reason",
     "expires_at", "created_at", "idempotency_key", "reverses_id",
@@ -21,22 +19,7 @@ def tag_holding(holding: TagHolding) -> dict[str, Any]:
 
 
 def profile(p: Profile, fields: list[str] | None = None) -> dict[str, Any]:
-    full = {
-        "user_id": p.user_id,
-        "display_name": p.display_name,
-        "email": p.email,
-        "phone": p.phone,
-        "total_points": p.total_points,
-        "lifetime_points": p.lifetime_points,
-        "current_level": {"id": p.level.id, "level_name": p.level.level_name,
-                          "min_points": p.level.min_points} if p.level else None,
-        "tags": [tag_holding(t) for t in p.tags],
-        "is_points_enabled": p.is_points_enabled,
-        "created_at": p.created_at,
-    }
-    if fields is None:
-        return full
-    return {name: full[name] for name in fields}
+    return p.as_dict(fields)
 
 
 def transaction(tx: TxView) -> dict[str, Any]:

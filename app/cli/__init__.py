@@ -163,6 +163,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     register_operations(app)
     register_idempotency(app)
+    register_worker(app)
 
 
 def register_operations(app: Flask) -> None:
@@ -176,3 +177,9 @@ def register_idempotency(app: Flask) -> None:
     from app.cli.idempotency import idempotency_cli
 
     app.cli.add_command(idempotency_cli)
+
+
+def register_worker(app: Flask) -> None:
+    from app.cli.worker import worker
+
+    app.cli.add_command(worker)

@@ -9,10 +9,11 @@ from app.models.member import Level, Member
 from app.models.staff import ROLES, StaffMembership, StaffUser
 from app.models.tenant import Tenant
 from app.models.vip import MemberTag, VipTag
+from app.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "ApiClient", "AuditLog", "CATEGORIES", "DailyStat", "IdempotencyRecord", "KINDS", "Level",
     "LotAllocation", "Member", "MemberTag", "PointLot", "PointTransaction", "ROLES",
     "RefreshToken", "StaffMembership", "StaffUser", "SystemSetting", "Tenant", "TokenFamily",
-    "VipTag",
+    "VipTag", "WebhookEndpoint", "WebhookMessage",
 ]

@@ -29,6 +29,9 @@ class Tenant(db.Model):
     )
     # None: earned points never expire unless the earn says so.
     default_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    # How many days before points expire the member's lots are announced
+    # (the points.expiring_soon webhook).
+    expiry_notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped with every change of the levels or the VIP catalogue: the key of
     # every process's cached copy of them.

@@ -128,6 +128,31 @@ def check_maintenance() -> dict[str, Any]:
             "estimated_downtime": window.estimated_downtime}
 
 
+WORKER_DEGRADED_SECONDS = 300
+
+
+def check_worker(now: datetime | None = None) -> dict[str, Any]:
+    """The background worker: what waits for it and when it last beat. Degraded
+    when a due message has waited, or the heartbeat is, older than 5 minutes:
+    messages are kept (nothing is lost) but not sent."""
+    from app.services import clock, jobs
+    from app.services.webhooks import delivery
+
+    now = now or clock.now()
+    try:
+        depth, oldest = delivery.queue_stats(now)
+        heartbeat = jobs.last_heartbeat()
+        db.session.commit()
+    except Exception as exc:
+        db.session.rollback()
+        return _failure(exc)
+    stale = heartbeat is None or (now - heartbeat).total_seconds() > WORKER_DEGRADED_SECONDS
+    stuck = oldest is not None and oldest > WORKER_DEGRADED_SECONDS
+    return {"status": "degraded" if stale or stuck else "ok", "queue_depth": depth,
+            "oldest_pending_age_seconds": round(oldest, 1) if oldest is not None else 0,
+            "last_heartbeat": iso(heartbeat) if heartbeat else None}
+
+
 def report(app: Flask) -> dict[str, Any]:
     timeout = float(app.config.get("HEALTH_CHECK_TIMEOUT", 2.0))
     checks: dict[str, Any] = {}
@@ -139,11 +164,13 @@ def report(app: Flask) -> dict[str, Any]:
     checks["active_connections"] = connections
     if database["status"] == "ok":
         checks["maintenance"] = check_maintenance()
+        checks["worker"] = check_worker()
     if database["status"] != "ok":
         status = "unhealthy"
     elif (checks.get("redis", {}).get("status", "ok") != "ok"
           or checks["disk_space"]["status"] != "ok"
-          or checks["maintenance"]["status"] == "on"):
+          or checks["maintenance"]["status"] == "on"
+          or checks["worker"]["status"] != "ok"):
         status = "degraded"  # still serving: limits fall back to memory, reads skip the cache
     else:
         status = "healthy"

@@ -37,6 +37,13 @@ DURATION = Histogram("api_request_duration_seconds", "Time to answer a request, 
                      buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 POINTS_OPERATIONS = Counter("points_operations", "Points operations, by kind and outcome.",
                             ["operation", "status"], registry=REGISTRY)
+# Counted by the worker process (exposed on WORKER_METRICS_PORT, or through
+# PROMETHEUS_MULTIPROC_DIR when it shares a machine with the web processes).
+WEBHOOK_DELIVERIES = Counter("webhook_deliveries", "Webhook delivery attempts, by result "
+                             "(delivered, retry, failed).", ["result"], registry=REGISTRY)
+WEBHOOK_SECONDS = Histogram("webhook_delivery_seconds", "Time of one webhook delivery attempt.",
+                            registry=REGISTRY,
+                            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 
 UNMATCHED = "<unmatched>"  # 404s: one series, however many paths are probed
 ACTIVE_DAYS = 30
@@ -58,6 +65,11 @@ def outcome(status: int) -> str:
 def record_points_operation(operation: str, status: str) -> None:
     """For callers outside the API routes (the portal, jobs): count one operation."""
     POINTS_OPERATIONS.labels(operation=operation, status=status).inc()
+
+
+def record_webhook_delivery(result: str, seconds: float) -> None:
+    WEBHOOK_DELIVERIES.labels(result=result).inc()
+    WEBHOOK_SECONDS.observe(seconds)
 
 
 def points_operation_for(method: str, rule: str | None) -> str | None:
@@ -129,7 +141,19 @@ class LiveCollector:
         yield outstanding
         yield active
         from app.ops.maintenance import window_now
+        from app.services.webhooks import delivery
 
+        depth, oldest = delivery.queue_stats()
+        failing = delivery.failing_endpoints()
+        db.session.commit()
+        yield GaugeMetricFamily("task_queue_depth", "Webhook messages due and not yet sent.",
+                                value=float(depth))
+        yield GaugeMetricFamily("task_queue_oldest_seconds",
+                                "How long the longest-waiting due webhook message has waited.",
+                                value=float(oldest or 0.0))
+        yield GaugeMetricFamily("webhook_endpoints_failing",
+                                "Endpoints whose attempts of the last 10 minutes all failed.",
+                                value=float(failing))
         yield GaugeMetricFamily("jifen_maintenance_active", "1 while a maintenance window is on.",
                                 value=1.0 if window_now() is not None else 0.0)
 

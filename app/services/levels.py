@@ -103,10 +103,14 @@ def _hold_levels(tenant_id: int) -> None:
 
 
 def _recompute_members(tenant_id: int) -> None:
+    from app.services.webhooks import events  # events reads levels: imported when used
+
+    before = events.levels_before(tenant_id)
     db.session.execute(
         update(_members).where(_members.c.tenant_id == tenant_id)
         .values(level_id=level_subquery(_members.c.lifetime_points))
     )
+    events.levels_recomputed(tenant_id, before)
 
 
 def get(tenant_id: int, level_id: Any) -> Level:

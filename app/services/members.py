@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from app.services import audit, clock, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
+from app.services.webhooks import events
 from app.services.validation import (
     DISPLAY_NAME_MAX, FieldErrors, check_email, check_phone, check_text, check_user_id,
     is_storable_text,
@@ -55,6 +57,32 @@ class Profile:
     is_points_enabled: bool = True
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
+
+    def as_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """The profile as integrations see it (CONTRACT.md), or only `fields`."""
+        full = {
+            "user_id": self.user_id,
+            "display_name": self.display_name,
+            "email": self.email,
+            "phone": self.phone,
+            "total_points": self.total_points,
+            "lifetime_points": self.lifetime_points,
+            "current_level": {"id": self.level.id, "level_name": self.level.level_name,
+                              "min_points": self.level.min_points} if self.level else None,
+            "tags": [t.as_dict() for t in self.tags],
+            "is_points_enabled": self.is_points_enabled,
+            "created_at": self.created_at,
+        }
+        if fields is None:
+            return full
+        return {name: full[name] for name in fields}
+
+
+PROFILE_FIELDS = ("user_id", "display_name", "email", "phone", "total_points", "lifetime_points",
+                  "current_level", "tags", "is_points_enabled", "created_at")
+# Never in a webhook: integrations get the member's points, not their contact details.
+CONTACT_FIELDS = ("email", "phone")
+PUBLIC_PROFILE_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in CONTACT_FIELDS)
 
 
 @dataclass
@@ -242,7 +270,9 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     audit.record(tenant_id, actor, "member.create", "member", user_id,
                  {"display_name": display_name, "email_set": bool(email),
                   "phone_set": bool(phone)})
-    return profile_of(tenant_id, MemberRecord.of(member))
+    profile = profile_of(tenant_id, MemberRecord.of(member))
+    events.member_created(tenant_id, profile)
+    return profile
 
 
 @transactional

@@ -24,6 +24,7 @@ from app.services.cache_invalidation import catalogue_changed, tenant_key
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, POINTS_DISABLED, VIP_TAG_CONFLICT, DomainError
 from app.services.uow import transactional
+from app.services.webhooks import events
 from app.services.validation import FieldErrors, check_positive_int, check_text, is_row_id
 
 UPGRADE, EXTEND, REPLACE = "upgrade_existing", "extend_existing", "replace_existing"
@@ -35,6 +36,7 @@ TAG_NAME_MAX = 100
 TAG_TYPE_MAX = 50
 
 _holdings = MemberTag.__table__
+_tags = VipTag.__table__
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,9 @@ def grant(tenant_id: int, actor: Actor, *, user_id: Any, tag_id: Any, resolution
         "paid_points": tag.points_price if pay_with_points else 0,
         "payment_transaction_id": payment_id,
     }, at=now)
-    return members.active_tags([member.id], now).get(member.id, [])
+    holdings = members.active_tags([member.id], now).get(member.id, [])
+    events.tag_granted(tenant_id, user_id, holdings, tag.id)
+    return holdings
 
 
 def _insert_holding(tenant_id: int, member_id: int, tag: Any, now: datetime,
@@ -341,10 +345,15 @@ def end_holding(tenant_id: int, actor: Actor, user_id: str, holding_id: Any) -> 
 def expire_tags(now: datetime | None = None, tenant_id: int | None = None) -> int:
     """Close holdings whose time is up; returns how many."""
     now = now or clock.now()
-    query = update(_holdings).where(_holdings.c.ended_at.is_(None),
-                                    _holdings.c.expires_at <= now)
+    due = [_holdings.c.ended_at.is_(None), _holdings.c.expires_at <= now]
     if tenant_id is not None:
-        query = query.where(_holdings.c.tenant_id == tenant_id)
-    result = db.session.execute(query.values(ended_at=_holdings.c.expires_at,
-                                             end_reason="expired"))
+        due.append(_holdings.c.tenant_id == tenant_id)
+    closing = db.session.execute(
+        select(_holdings.c.id, _holdings.c.tenant_id, _holdings.c.member_id,
+               _holdings.c.expires_at, _holdings.c.tag_id, _tags.c.tag_name, _tags.c.tag_type,
+               _tags.c.rank)
+        .join(_tags, _tags.c.id == _holdings.c.tag_id).where(*due)).all()
+    result = db.session.execute(update(_holdings).where(*due).values(
+        ended_at=_holdings.c.expires_at, end_reason="expired"))
+    events.tags_expired(closing)
     return result.rowcount or 0

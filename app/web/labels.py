@@ -39,6 +39,9 @@ ACTOR_TYPES = {
     "staff": _l("Staff"), "api_client": _l("API client"), "system": _l("System"),
     "anonymous": _l("Anonymous"),
 }
+DELIVERY_STATUSES = {
+    "pending": _l("pending"), "delivered": _l("delivered"), "failed": _l("failed"),
+}
 LANGUAGES = {"en": "English", "zh_Hans_CN": "简体中文"}
 
 

@@ -52,3 +52,18 @@
     if (focus) { focus.focus(); }
   });
 }());
+
+/* "Copy" beside a secret shown once: copies the text of the element named by
+   data-copy-target. Without JavaScript the secret is still there to select. */
+(function () {
+  "use strict";
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy-target]") : null;
+    if (!button || !navigator.clipboard) { return; }
+    var source = document.getElementById(button.getAttribute("data-copy-target"));
+    if (!source) { return; }
+    navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+      button.textContent = button.getAttribute("data-copied") || button.textContent;
+    });
+  });
+})();

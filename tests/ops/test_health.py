@@ -8,10 +8,12 @@ import time
 import pytest
 
 from app import config as app_config
+from app.services import jobs
 from tests.ops.conftest import free_port
 
 
 def test_it_reports_healthy_in_the_seed_shape(app):
+    jobs.beat()  # a worker is running
     response = app.test_client().get("/core/health/")
     assert response.status_code == 200
     body = response.get_json()
@@ -26,6 +28,7 @@ def test_it_reports_healthy_in_the_seed_shape(app):
     assert isinstance(checks["active_connections"], int)
     assert "redis" not in checks  # REDIS_URL is not set
     assert checks["maintenance"] == {"status": "off"}
+    assert checks["worker"]["status"] == "ok"
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -107,6 +110,8 @@ def test_it_is_degraded_when_the_disk_is_nearly_full(make_app, database_url):
 @pytest.mark.redis
 def test_it_checks_redis_when_configured(make_app, redis_url):
     app = make_app(REDIS_URL=redis_url)
+    with app.app_context():
+        jobs.beat()
     body = app.test_client().get("/core/health/").get_json()
     assert body["status"] == "healthy"
     assert body["checks"]["redis"]["status"] == "ok"

@@ -17,6 +17,7 @@ from app.services.ledger.entries import (
     Outcome, default_expiry, ledger_row, lots_table, members_table, tx_table, view_of,
 )
 from app.services.uow import transactional
+from app.services.webhooks import events
 from app.services.validation import FieldErrors, points_constraints
 
 BATCH_MAX = 1000
@@ -112,5 +113,7 @@ def batch_earn(tenant_id: int, actor: Actor, items: list[EarnItem]) -> list[Outc
     ).all()
     profiles = {p.user_id: p for p in members.profiles(
         tenant_id, [members.MemberRecord.of(row) for row in fresh])}
-    return [Outcome(view_of(tx_id, op.user_id, entry, actor), profiles[op.user_id])
-            for entry, tx_id, op in zip(entries, tx_ids, cleaned, strict=True)]
+    outcomes = [Outcome(view_of(tx_id, op.user_id, entry, actor), profiles[op.user_id])
+                for entry, tx_id, op in zip(entries, tx_ids, cleaned, strict=True)]
+    events.batch_earned(tenant_id, outcomes, {u: r.lifetime_points for u, r in rows.items()})
+    return outcomes

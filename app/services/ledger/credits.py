@@ -15,6 +15,7 @@ from app.services.ledger.entries import (
     Outcome, default_expiry, insert_credit, ledger_row, members_table, view_of,
 )
 from app.services.uow import transactional
+from app.services.webhooks import events
 
 _m = members_table
 
@@ -55,8 +56,10 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
     audit.record(tenant_id, actor, audit_action, "member", user_id,
                  {"transaction_id": tx_id, "points_amount": amount, "category": category,
                   "reason": reason}, at=now)
-    return Outcome(view_of(tx_id, user_id, entry, actor),
-                   members.profile_of(tenant_id, members.MemberRecord.of(row)))
+    outcome = Outcome(view_of(tx_id, user_id, entry, actor), members.profile_of(
+        tenant_id, members.MemberRecord.of(row)))
+    events.ledger_change(tenant_id, outcome, lifetime_before=row.lifetime_points - amount)
+    return outcome
 
 
 @transactional

@@ -22,6 +22,7 @@ from app.services.ledger.entries import (
 )
 from app.services.ledger.expiry import lot_category, write_expiries
 from app.services.uow import transactional
+from app.services.webhooks import events
 
 _lots, _m = lots_table, members_table
 _LOT_CHUNK = 200
@@ -128,7 +129,11 @@ def debit(tenant_id: int, actor: Actor, member: members.MemberRecord, *, amount:
         data["expired_first"] = expired_points
     data.update(audit_extra or {})
     audit.record(tenant_id, actor, audit_action, "member", member.user_id, data, at=now)
-    return view_of(tx_id, member.user_id, entry, actor), row
+    view = view_of(tx_id, member.user_id, entry, actor)
+    if expired_points:
+        events.expired([member.id], now)
+    events.ledger_change(tenant_id, lambda: Outcome(view, members.profile_of(tenant_id, row)))
+    return view, row
 
 
 @transactional

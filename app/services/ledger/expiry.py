@@ -25,6 +25,7 @@ from app.services.ledger.entries import (
     members_table, tx_table,
 )
 from app.services.uow import transactional
+from app.services.webhooks import events
 
 _tx, _lots, _m = tx_table, lots_table, members_table
 
@@ -127,7 +128,14 @@ def _expires_in_sql() -> bool:
 
 @transactional
 def _expire_batch(member_ids: list[int], now: datetime) -> tuple[int, int, int]:
-    """Expire every due lot of these members: (lots, points, members touched)."""
+    """Expire every due lot of these members: (lots, points, members touched),
+    and queue the webhooks' points.expired in the same transaction."""
+    counts = _write_expiries_of(member_ids, now)
+    events.expired(member_ids, now)
+    return counts
+
+
+def _write_expiries_of(member_ids: list[int], now: datetime) -> tuple[int, int, int]:
     locked = db.session.execute(
         select(_m.c.id, _m.c.tenant_id, _m.c.total_points)
         .where(bulk.id_in(_m.c.id, member_ids))

@@ -18,6 +18,7 @@ from app.services.ledger.entries import (
     members_table, require_points_enabled, tx_table, view_of,
 )
 from app.services.uow import transactional
+from app.services.webhooks import events
 from app.services.validation import FieldErrors, check_reason, is_row_id
 
 _tx, _lots, _alloc, _m = tx_table, lots_table, allocations_table, members_table
@@ -106,5 +107,8 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
     audit.record(tenant_id, actor, "points.reverse", "transaction", original.id,
                  {"reversal_id": tx_id, "points_amount": entry["amount"], "reason": reason,
                   "user_id": member.user_id}, at=now)
-    return Outcome(view_of(tx_id, member.user_id, entry, actor),
-                   members.profile_of(tenant_id, members.MemberRecord.of(row)))
+    outcome = Outcome(view_of(tx_id, member.user_id, entry, actor),
+                      members.profile_of(tenant_id, members.MemberRecord.of(row)))
+    events.ledger_change(tenant_id, outcome, lifetime_before=(
+        row.lifetime_points + take if original.amount > 0 else None))
+    return outcome

@@ -52,3 +52,17 @@ class ApiClientForm(Form):
 
 class ButtonForm(Form):
     """A POST with nothing but its CSRF token (revoke, deactivate)."""
+
+
+def webhook_event_choices() -> list[tuple[str, str]]:
+    from app.services.webhooks.endpoints import SUBSCRIBABLE
+
+    return [("*", str(_l("All events")))] + [(t, t) for t in SUBSCRIBABLE]
+
+
+class WebhookForm(Form):
+    url = StringField(_l("URL"), description=_l("Where to POST the events (https in production)."))
+    event_types = SelectMultipleField(
+        _l("Events"), choices=webhook_event_choices,
+        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    description = StringField(_l("Description"), validators=[Optional()])

@@ -35,4 +35,4 @@ def settings(tc: TenantContext):
     return render_template("admin/settings.html", form=form), status
 
 
-from app.web.admin import api_client_views, staff_views  # noqa: E402,F401
+from app.web.admin import api_client_views, staff_views, webhook_views  # noqa: E402,F401

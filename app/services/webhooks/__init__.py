@@ -1,0 +1,2 @@
+"""Webhooks: endpoints (endpoints.py), the outbox written with each change
+(outbox.py, events.py), and its delivery (delivery.py, urls.py)."""
