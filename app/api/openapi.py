@@ -59,6 +59,9 @@ def _schemas() -> dict[str, Any]:
         "email": nullable({"type": "string"}), "phone": nullable({"type": "string"}),
         "total_points": {"type": "integer", "minimum": 0},
         "lifetime_points": {"type": "integer", "minimum": 0},
+        "pending_points": {"type": "integer", "minimum": 0,
+                           "description": "Awarded but pending: not in total_points, not "
+                                          "spendable until available."},
         "current_level": nullable(ref("LevelRef")),
         "tags": {"type": "array", "items": ref("TagHolding")},
         "is_points_enabled": {"type": "boolean"}, "created_at": DATETIME,
