@@ -72,9 +72,9 @@ def _render(o: programme.EventOutcome) -> str:
 @requires(permissions.VIEW, query=("active",))
 def list_rules() -> Response:
     raw = request.args.get("active")
-    if raw not in (None, "", "true", "false"):
+    if raw not in (None, "true", "false"):
         raise ValidationFailed({"active": [_("Use true or false.")]})
-    active = None if raw in (None, "") else raw == "true"
+    active = None if raw is None else raw == "true"
     return envelope.success([rule(r) for r in programme.list_rules(principal().tenant_id,
                                                                    active)])
 
@@ -127,13 +127,13 @@ def preview_event() -> Response:
         principal().tenant_id, **{name: body.get(name) for name in EVENT_FIELDS})))
 
 
-@bp.get("/v1/events/<path:event_id>/")
+@bp.get("/v1/events/<event_id>/")
 @requires(permissions.VIEW)
 def get_event(event_id: str) -> Response:
     return envelope.success(outcome(programme.get_event(principal().tenant_id, event_id)))
 
 
-@bp.post("/v1/events/<path:event_id>/revoke/")
+@bp.post("/v1/events/<event_id>/revoke/")
 @requires(permissions.ADJUST, limit=ratelimit.points)
 def revoke_event(event_id: str) -> Response:
     body = parsing.json_object(REVOKE_FIELDS)
