@@ -130,7 +130,7 @@ def _check_attributes(errors: FieldErrors, value: Any) -> dict[str, Any]:
     return value
 
 
-def check_input(*, now: datetime, event_id: Any, user_id: Any, event_type: Any,
+def check_input(*, now: datetime, user_id: Any, event_type: Any, event_id: Any = None,
                 amount: Any = None, occurred_at: Any = None, attributes: Any = None,
                 require_event_id: bool = True) -> Input:
     errors = FieldErrors()
