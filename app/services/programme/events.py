@@ -401,3 +401,28 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
                   "points_awarded": gained + held, "pending_points": held,
                   "transaction_ids": tx_ids}, at=now)
     return row
+
+
+def simulate(tenant_id: int, *, event_type: Any, amount: Any = None, occurred_at: Any = None,
+             user_id: Any = None, level_id: int | None = None) -> list[Line]:
+    """The portal's simulator: every rule of the event type, line by line, for a
+    member (with their limits so far) or for a level. Writes nothing."""
+    tenant = tenants.get(tenant_id)
+    now = clock.now()
+    errors = FieldErrors()
+    clean_type = check_event_type(errors, event_type)
+    clean_amount = check_money(errors, "amount", amount)
+    when = now
+    if occurred_at is not None:
+        parsed = parse_datetime(occurred_at)
+        if parsed is None:
+            errors.add("occurred_at", _("Use an ISO 8601 date and time, "
+                                        "e.g. 2030-12-31T23:59:59Z."))
+        else:
+            when = parsed
+    errors.raise_if_any()
+    facts = Facts(clean_type, clean_amount, when)  # type: ignore[arg-type]
+    if user_id:
+        return compute(tenant, members.find_row(tenant_id, user_id), facts)
+    return evaluate(rules.terms_for(tenant_id, facts.event_type), MemberState(level_id), facts,
+                    tenant.max_points_per_operation)

@@ -155,3 +155,10 @@ def revoke(tenant_id: int, actor: Actor, event_id: Any, *, reason: Any,
     fresh = find_event_row(tenant_id, event.event_id)
     return RevokeOutcome(_event_view(fresh, member.user_id), taken_back, cancelled,
                          not_recovered, members.get_profile(tenant_id, member.user_id))
+
+
+def revocations_of(tenant_id: int, event_pk: int) -> list[Any]:
+    """An event's refunds, oldest first."""
+    table = Revocation.__table__
+    return list(db.session.execute(select(table).where(
+        table.c.tenant_id == tenant_id, table.c.event_id == event_pk).order_by(table.c.id)))
