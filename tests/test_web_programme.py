@@ -97,3 +97,19 @@ def test_the_event_page_revokes(people, tenant, actor, make_member):
     page = text(people["support"].get("/t/acme/events/order-1/"))
     assert "Revoked" in page and "refund" in page
     assert ADJUST in ROLE_PERMISSIONS["support"]
+
+
+def test_the_dashboard_shows_points_by_rule_and_pending(people, tenant, actor, make_member):
+    make_member(tenant, "alice")
+    programme.create_rule(tenant.id, actor, {"name": "Sign-in", "event_type": "login",
+                                             "award": {"type": "fixed", "points": 5}})
+    programme.create_rule(tenant.id, actor, {"name": "Pay", "event_type": "payment",
+                                             "award": {"type": "fixed", "points": 70},
+                                             "pending_days": 14})
+    programme.record(tenant.id, actor, lambda o: "", event_id="a", user_id="alice",
+                     event_type="login")
+    programme.record(tenant.id, actor, lambda o: "", event_id="b", user_id="alice",
+                     event_type="payment")
+    body = text(people["viewer"].get("/t/acme/"))
+    assert "Points awarded by rule, 30 days" in body and "Sign-in" in body
+    assert "Pending, not yet in it: 70 points." in body
