@@ -113,3 +113,14 @@ def test_the_dashboard_shows_points_by_rule_and_pending(people, tenant, actor, m
     body = text(people["viewer"].get("/t/acme/"))
     assert "Points awarded by rule, 30 days" in body and "Sign-in" in body
     assert "Pending, not yet in it: 70 points." in body
+
+
+def test_the_time_zone_is_a_setting_and_names_the_portals_times(people, tenant):
+    admin = people["admin"]
+    bad = admin.post("/t/acme/settings", {"name": "Acme", "max_points_per_operation": "500",
+                                          "timezone": "Mars/Base"})
+    assert bad.status_code == 422 and 'class="field-error"' in text(bad)
+    ok = admin.post("/t/acme/settings", {"name": "Acme", "max_points_per_operation": "500",
+                                         "timezone": "Asia/Shanghai"})
+    assert ok.status_code == 302
+    assert "Times are shown in Asia/Shanghai." in text(admin.get(RULES))
