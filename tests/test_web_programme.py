@@ -72,6 +72,9 @@ def test_the_simulator_answers_a_partial_and_writes_nothing(people, tenant, acto
                            data={"user_id": "alice", "event_type": "payment", "amount": "35"})
     assert response.status_code == 200 and not is_full_page(response)
     assert "Pay" in text(response) and ">3<" in text(response)
+    bad = viewer.post("/t/acme/programme/simulate", htmx=True,
+                      data={"event_type": "payment", "amount": "1.234"})
+    assert bad.status_code == 422 and "At most two decimal places." in text(bad)
     inactive = viewer.post("/t/acme/programme/simulate", htmx=True,
                            data={"event_type": "login", "level": ""})
     assert "the rule is inactive" in text(inactive)
