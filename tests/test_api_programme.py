@@ -296,3 +296,16 @@ def test_the_openapi_document_names_the_programme(app):
     for path in (RULES, RULES + "{rule_id}/", EVENTS, PREVIEW, EVENTS + "{event_id}/",
                  EVENTS + "{event_id}/revoke/"):
         assert "/api" + path.removeprefix("/api") in doc["paths"], path
+
+
+def test_revoke_refuses_a_member_whose_points_are_disabled(full, programme):
+    from app.services import members
+
+    assert_success(rule(full, event_type="payment", award={"type": "fixed", "points": 3}), 201)
+    assert_success(event(full, "p1", event_type="payment", amount="10"), 201)
+    members.set_points_enabled(programme["bronze"].tenant_id, API_ACTOR, "alice", False)
+    before = ledger_state()
+    assert_error(full.post(EVENTS + "p1/revoke/", json={"reason": "x", "amount": "5"}), 422,
+                 "POINTS_DISABLED")
+    assert_error(event(full, "p2", event_type="payment"), 422, "POINTS_DISABLED")
+    assert ledger_state() == before

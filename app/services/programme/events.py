@@ -174,7 +174,8 @@ def awarded_counts(member_id: int, terms: list[Terms], at: datetime, zone: Any
                    ) -> dict[int, int]:
     """How many awards each limited rule gave the member in the period holding `at`:
     one statement, whatever the number of rules and the length of the history
-    (an index range per rule)."""
+    (an index range per rule). Awards later refunded still count: the member did
+    sign in, or pay, that day."""
     limited = [t for t in terms if t.limit_count is not None and t.active]
     if not limited:
         return {}

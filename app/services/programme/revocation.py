@@ -20,7 +20,9 @@ from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent, Revocation
 from app.services import audit, clock, ledger, members, tenants
 from app.services.context import Actor
-from app.services.errors import ALREADY_REVOKED, DomainError, ValidationFailed
+from app.services.errors import (
+    ALREADY_REVOKED, POINTS_DISABLED, DomainError, ValidationFailed,
+)
 from app.services.ledger.entries import (
     allocations_table, insert_entry, ledger_row, lots_table, members_table, tx_table,
 )
@@ -85,6 +87,8 @@ def revoke(tenant_id: int, actor: Actor, event_id: Any, *, reason: Any,
     event = find_event_row(tenant_id, event_id)
     member = db.session.execute(select(_m).where(_m.c.id == event.member_id)
                                 .with_for_update()).one()
+    if not member.is_points_enabled:  # as every other change of the member's points
+        raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
     event = find_event_row(tenant_id, event_id)  # as it is now that the member is ours
     if event.revoked:
         raise DomainError(ALREADY_REVOKED, {"event_id": event.event_id})
