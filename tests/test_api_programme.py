@@ -105,6 +105,14 @@ def test_an_event_is_recorded_once_forever(full, programme):
     assert second.get_data() == first.get_data()
     details = assert_error(event(full, amount="13.00"), 409, "EVENT_EXISTS")
     assert details == {"event_id": "e1"}
+    got = assert_success(full.get(EVENTS + "e1/"))["event"]
+    assert (got["amount"], got["attributes"], got["status"]) == ("12.50", {}, "recorded")
+    data = assert_success(event(full, "e2", event_type="share", amount=7,
+                                attributes={"order": "A-1", "n": [1]}),
+                          201)
+    assert data["event"]["attributes"] == {"order": "A-1", "n": [1]}
+    assert assert_success(full.get(EVENTS + "e2/"))["event"]["attributes"] == {
+        "order": "A-1", "n": [1]}
     assert assert_success(full.get("/api/v1/points/profiles/alice/"))["total_points"] == 5
 
 

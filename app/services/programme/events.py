@@ -16,8 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
 from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent
@@ -289,12 +288,20 @@ _LOCK_MEMBER = (select(_m).where(_m.c.tenant_id == bindparam("tenant_id"),
                                  _m.c.user_id == bindparam("user_id")).with_for_update())
 
 
-def _insert_event_statement() -> Any:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: a concurrent event with the same
-    id (another member's) waits for it and then yields no row, not an error."""
-    dialect = postgresql if bulk.is_postgres() else sqlite
-    return (dialect.insert(_events).on_conflict_do_nothing(
-        index_elements=[_events.c.tenant_id, _events.c.event_id]).returning(_events.c.id))
+# INSERT … ON CONFLICT DO NOTHING RETURNING id: a concurrent event with the same id
+# (another member's) waits for it and then yields no row, not an error. Written as
+# text, which PostgreSQL and SQLite both read: the dialects' upsert constructs are
+# not cacheable and would be compiled again on every event.
+_INSERT_EVENT = text(
+    "INSERT INTO programme_events (tenant_id, member_id, event_id, event_type, amount, "
+    "refunded_amount, occurred_at, attributes, points_awarded, fingerprint, revoked, "
+    "created_at) VALUES (:tenant_id, :member_id, :event_id, :event_type, :amount, 0, "
+    ":occurred_at, :attributes, :points_awarded, :fingerprint, false, :created_at) "
+    "ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING id"
+).bindparams(bindparam("amount", type_=_events.c.amount.type),
+             bindparam("occurred_at", type_=_events.c.occurred_at.type),
+             bindparam("attributes", type_=_events.c.attributes.type),
+             bindparam("created_at", type_=_events.c.created_at.type))
 
 
 def _existing(tenant_id: int, given: Input) -> Recorded:
@@ -330,12 +337,12 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
     facts = Facts(given.event_type, given.amount, given.occurred_at)
     lines = compute(tenant, member, facts)
     awards = _award_views(lines, facts, now)
-    event_pk = db.session.execute(_insert_event_statement(), {
+    event_pk = db.session.execute(_INSERT_EVENT, {
         "tenant_id": tenant_id, "member_id": member.id, "event_id": given.event_id,
-        "event_type": given.event_type, "amount": given.amount, "refunded_amount": 0,
+        "event_type": given.event_type, "amount": given.amount,
         "occurred_at": given.occurred_at, "attributes": given.attributes,
         "points_awarded": sum(a.points for a in awards), "fingerprint": given.fingerprint,
-        "revoked": False, "created_at": now}).scalar()
+        "created_at": now}).scalar()
     if event_pk is None:
         return _existing(tenant_id, given)
     if not member.is_points_enabled:
