@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_decimal, lazy_gettext as _l, ngettext
+from flask_babel import format_decimal, lazy_gettext as _l
 from flask_babel import gettext as _
 
 from app.services.programme import evaluation as ev
@@ -30,10 +30,12 @@ def _factor(value: Decimal) -> str:
 
 def award_words(rule: Any, level_names: dict[int, str]) -> str:
     if rule.award_type == ev.FIXED:
-        text = ngettext("%(num)s point", "%(num)s points", rule.points)
+        text = (_("%(num)s point", num=rule.points) if rule.points == 1
+                else _("%(num)s points", num=rule.points))
     elif rule.award_type == ev.PER_AMOUNT:
-        text = ngettext("%(num)s point per ¥%(per)s", "%(num)s points per ¥%(per)s",
-                        rule.points, per=format_decimal(rule.per, "#,##0.00"))
+        per = format_decimal(rule.per, "#,##0.00")
+        text = (_("%(num)s point per ¥%(per)s", num=rule.points, per=per) if rule.points == 1
+                else _("%(num)s points per ¥%(per)s", num=rule.points, per=per))
     else:
         text = "×" + _factor(Decimal(rule.factor))
     if rule.level_ids:
@@ -47,8 +49,8 @@ def limit_words(rule: Any) -> str:
         return "—"
     if rule.limit_count == 1:
         return _("once %(period)s", period=PERIODS[rule.limit_period])
-    return ngettext("%(num)s time %(period)s", "%(num)s times %(period)s", rule.limit_count,
-                    period=PERIODS[rule.limit_period])
+    return _("%(num)s times %(period)s", num=rule.limit_count,
+             period=PERIODS[rule.limit_period])
 
 
 def reason_words(reason: str) -> str:
