@@ -20,7 +20,8 @@ def _api_rules(app) -> set[tuple[str, str]]:
         if not rule.rule.startswith("/api/") or rule.rule == DOCUMENT:
             continue
         path = rule.rule.replace("<int:transaction_id>", "{transaction_id}").replace(
-            "<user_id>", "{user_id}")
+            "<user_id>", "{user_id}").replace("<int:rule_id>", "{rule_id}").replace(
+            "<event_id>", "{event_id}")
         found |= {(path, m.lower()) for m in rule.methods - {"HEAD", "OPTIONS"}}
     return found
 
@@ -68,7 +69,11 @@ OPERATIONS = [
     ("POST", "/api/v1/points/spend/"), ("POST", "/api/v1/points/adjust/"),
     ("POST", "/api/v1/points/batch-earn/"),
     ("POST", "/api/v1/points/transactions/{transaction_id}/reverse/"),
-    ("GET", "/api/v1/vip/tags/"),
+    ("GET", "/api/v1/vip/tags/"), ("GET", "/api/v1/earning-rules/"),
+    ("POST", "/api/v1/earning-rules/"), ("GET", "/api/v1/earning-rules/{rule_id}/"),
+    ("PATCH", "/api/v1/earning-rules/{rule_id}/"), ("POST", "/api/v1/events/"),
+    ("POST", "/api/v1/events/preview/"), ("GET", "/api/v1/events/{event_id}/"),
+    ("POST", "/api/v1/events/{event_id}/revoke/"),
 ]
 CHECKS = [
     openapi_checks.not_a_server_error if hasattr(openapi_checks, "not_a_server_error")

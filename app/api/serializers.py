@@ -8,7 +8,7 @@ from app.services.ledger import Outcome, TxView
 
 PROFILE_FIELDS = (
     "user_id", "display_name", "email", "phone", "total_points", "lifetime_points",
-    "current_level", "tags", "is_points_enabled", "created_at",
+    "pending_points", "current_level", "tags", "is_points_enabled", "created_at",
 )
 TRANSACTION_FIELDS = (
     "id", "user_id", "kind", "points_amount", "balance_after", "category", "reason",
@@ -28,6 +28,7 @@ def profile(p: Profile, fields: list[str] | None = None) -> dict[str, Any]:
         "phone": p.phone,
         "total_points": p.total_points,
         "lifetime_points": p.lifetime_points,
+        "pending_points": p.pending_points,
         "current_level": {"id": p.level.id, "level_name": p.level.level_name,
                           "min_points": p.level.min_points} if p.level else None,
         "tags": [tag_holding(t) for t in p.tags],

@@ -29,6 +29,8 @@ class Tenant(db.Model):
     )
     # None: earned points never expire unless the earn says so.
     default_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    # IANA name: the tenant's day, week and month (rule limits) and the portal's times.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped with every change of the levels or the VIP catalogue: the key of
     # every process's cached copy of them.

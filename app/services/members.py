@@ -55,6 +55,7 @@ class Profile:
     is_points_enabled: bool = True
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
+    pending_points: int = 0  # awarded, held back until due: not in total_points
 
 
 @dataclass
@@ -122,6 +123,7 @@ class MemberRecord:
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
+    pending_points: int  # awarded, held back until due: never in total_points
 
     @classmethod
     def of(cls, source: Any) -> MemberRecord:
@@ -184,7 +186,7 @@ def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[T
         total_points=row.total_points, lifetime_points=row.lifetime_points, level=level,
         next_level=levels.next_level(level_list, row.lifetime_points), tags=tags,
         is_points_enabled=row.is_points_enabled, created_at=row.created_at,
-        last_activity_at=row.last_activity_at,
+        last_activity_at=row.last_activity_at, pending_points=row.pending_points,
     )
 
 
