@@ -22,4 +22,9 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    """A tenant's pages show times in the tenant's time zone (its setting)."""
+    from app.web.tenancy import current
+
+    context = current() if request else None
+    zone = getattr(context.tenant, "timezone", None) if context is not None else None
+    return zone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")

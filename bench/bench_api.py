@@ -7,7 +7,8 @@ concurrency.
     .venv/bin/python -m bench.bench_api --scale 1 --seconds 30     # 100k members, 2M tx
 
 Targets: earn requests/s ≥ 0.35 × pgbench tps; batch-earn ledger entries/s ≥ 5 ×
-single-earn requests/s; no errors; the ledger invariants hold after the runs.
+single-earn requests/s; POST /api/v1/events/ with two matching rules ≥ 0.8 × the
+earn's requests/s (issue 13); no errors; the ledger invariants hold after the runs.
 
 `--reference` also measures, in the same rounds, the issue's two reference points
 on this machine (bench/reference_app.py: a tutorial ORM earn and one transaction
@@ -18,12 +19,32 @@ earn costs with no HTTP and no Python at all.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
+import urllib.request
 from contextlib import ExitStack
 
 from bench.common import ROOT, bench_tenant, flask, recreate_database, report
-from bench.server import access_token, describe, gunicorn
+from bench.server import access_token, describe, gunicorn, post_json
+
+# Two rules that both match every bench event (issue 13's measure).
+BENCH_RULES = (
+    {"name": "bench: 1 per 10.00", "event_type": "bench.payment", "category": "payment",
+     "award": {"type": "per_amount", "points": 1, "per": "10.00"}},
+    {"name": "bench: 5 each", "event_type": "bench.payment", "category": "payment",
+     "award": {"type": "fixed", "points": 5}},
+)
+
+
+def ensure_rules(base: str, token: str) -> None:
+    request = urllib.request.Request(base + "/api/v1/earning-rules/?active=true",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        names = {r["name"] for r in json.loads(response.read())["data"]}
+    for rule in BENCH_RULES:
+        if rule["name"] not in names:
+            post_json(base + "/api/v1/earning-rules/", rule, token)
 
 
 def run_wrk(base: str, script: str | None, seconds: int, connections: int, threads: int,
@@ -113,7 +134,7 @@ def main() -> None:
     # Earn and pgbench take turns (`--rounds` each), so a drift in the machine's
     # speed during the run weighs on both sides of the ratio alike; so do the
     # reference points with --reference.
-    earns, tpss = [], []
+    earns, tpss, events = [], [], []
     references: dict[str, list[float]] = {"orm": [], "core": [], "sql": []}
     with ExitStack() as stack:
         server = stack.enter_context(gunicorn(url, args.workers))
@@ -123,6 +144,8 @@ def main() -> None:
         token = access_token(server["base"], *creds)
         wrk_args = [token, str(members), "b", str(first)]
         run_wrk(server["base"], "earn.lua", 3, args.connections, 2, wrk_args)  # warm up
+        ensure_rules(server["base"], token)
+        run_wrk(server["base"], "events.lua", 3, args.connections, 2, wrk_args)
         if ref:
             for kind in ("orm", "core"):
                 run_wrk(ref["base"], "earn.lua", 3, args.connections, 2,
@@ -132,6 +155,8 @@ def main() -> None:
             earns.append(run_wrk(server["base"], "earn.lua", args.seconds, args.connections, 2,
                                  wrk_args))
             tpss.append(run_pgbench(pgbench_url, args.seconds, args.connections, 2))
+            events.append(run_wrk(server["base"], "events.lua", args.seconds, args.connections,
+                                  2, wrk_args))
             if ref:
                 for kind in ("orm", "core"):
                     result = run_wrk(ref["base"], "earn.lua", args.seconds, args.connections, 2,
@@ -156,6 +181,8 @@ def main() -> None:
             "socket_errors": ", ".join(sorted({e["socket_errors"] for e in earns})),
             "p99": " / ".join(e["p99"] for e in earns)}
     tps = sum(tpss) / len(tpss)
+    event_runs = [e["rps"] for e in events]
+    event_rps = sum(event_runs) / len(event_runs)
     earn_runs = [e["rps"] for e in earns]
     try:
         verdict = flask(url, "points", "verify").stdout.strip()
@@ -191,6 +218,11 @@ def main() -> None:
                  f"p99 {earn['p99']}, {earn['requests']:,} requests, "
                  f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),
         ("earn / pgbench (target ≥ 0.35)", f"{earn['rps'] / tps:.2f}"),
+        ("events, two matching rules", f"{event_rps:,.0f} req/s (runs: "
+                                       f"{', '.join(f'{r:,.0f}' for r in event_runs)}), p99 "
+                                       f"{' / '.join(e['p99'] for e in events)}, errors "
+                                       f"{sum(e['errors'] for e in events)}"),
+        ("events / earn (target ≥ 0.8)", f"{event_rps / earn['rps']:.2f}"),
         ("liveness route (no database)", f"{live['rps']:,.0f} req/s = "
                                          f"{live['rps'] / tps:.2f} × pgbench"),
         ("levels list (token check, cached levels)", f"{levels['rps']:,.0f} req/s = "

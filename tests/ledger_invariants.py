@@ -147,6 +147,47 @@ def problems(tenant_id: int | None = None) -> list[str]:
             out.append(f"lot {lot['id']}: remaining {lot['remaining']} != recomputed {expected}")
         if not 0 <= lot["remaining"] <= lot["amount"]:
             out.append(f"lot {lot['id']}: remaining {lot['remaining']} out of range")
+    out += _programme_problems(where, params, tx_by_id)
+    return out
+
+
+def _programme_problems(where: str, params: dict[str, Any], tx_by_id: dict[int, Any]
+                        ) -> list[str]:
+    """Pending points are never in the balance: a member's pending_points are its
+    unsettled pending awards, a pending award has no ledger entry, and an award
+    that became available is exactly one earn of its points, its alone."""
+    out: list[str] = []
+    members = _rows(f"SELECT id, user_id, pending_points FROM members {where}", **params)
+    pending = _rows(f"SELECT member_id, award_id, points, settled_at FROM pending_awards {where}",
+                    **params)
+    awards = _rows(f"SELECT id, member_id, points, status, transaction_id FROM event_awards "
+                   f"{where}", **params)
+    held: dict[int, int] = defaultdict(int)
+    pending_by_award = {p["award_id"]: p for p in pending}
+    for p in pending:
+        if p["settled_at"] is None:
+            held[p["member_id"]] += p["points"]
+    for m in members:
+        if m["pending_points"] != held[m["id"]]:
+            out.append(f"member {m['user_id']}: pending {m['pending_points']} != {held[m['id']]}")
+    seen: dict[int, int] = {}
+    for a in awards:
+        tx = tx_by_id.get(a["transaction_id"]) if a["transaction_id"] is not None else None
+        if a["status"] == "pending":
+            if tx is not None:
+                out.append(f"award {a['id']}: pending but has an entry")
+            p = pending_by_award.get(a["id"])
+            if p is None or p["settled_at"] is not None:
+                out.append(f"award {a['id']}: pending without an open pending row")
+        if a["transaction_id"] is not None:
+            if tx is None or tx["kind"] != "earn" or tx["amount"] != a["points"] \
+                    or tx["member_id"] != a["member_id"]:
+                out.append(f"award {a['id']}: not exactly one earn of its points")
+            if a["transaction_id"] in seen:
+                out.append(f"award {a['id']}: shares entry with award {seen[a['transaction_id']]}")
+            seen[a["transaction_id"]] = a["id"]
+        elif a["status"] == "available":
+            out.append(f"award {a['id']}: available without an earn")
     return out
 
 

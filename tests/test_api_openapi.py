@@ -72,6 +72,11 @@ OPERATIONS = [
     ("GET", "/api/v1/vip/tags/"), ("GET", "/api/v1/webhooks/endpoints/"),
     ("POST", "/api/v1/webhooks/endpoints/"), ("DELETE", "/api/v1/webhooks/endpoints/{endpoint_id}/"),
     ("GET", "/api/v1/webhooks/endpoints/{endpoint_id}/deliveries/"),
+    ("GET", "/api/v1/earning-rules/"),
+    ("POST", "/api/v1/earning-rules/"), ("GET", "/api/v1/earning-rules/{rule_id}/"),
+    ("PATCH", "/api/v1/earning-rules/{rule_id}/"), ("POST", "/api/v1/events/"),
+    ("POST", "/api/v1/events/preview/"), ("GET", "/api/v1/events/{event_id}/"),
+    ("POST", "/api/v1/events/{event_id}/revoke/"),
 ]
 CHECKS = [
     openapi_checks.not_a_server_error if hasattr(openapi_checks, "not_a_server_error")

@@ -10,6 +10,7 @@ from tests.api_fixtures import (
 
 PROFILES = "/api/v1/points/profiles/"
 PROFILE_KEYS = {"user_id", "display_name", "email", "phone", "total_points", "lifetime_points",
+                "pending_points",
                 "current_level", "tags", "is_points_enabled", "created_at"}
 
 

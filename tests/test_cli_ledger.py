@@ -60,6 +60,15 @@ def test_seed_demo_builds_a_demo_tenant_whose_ledger_is_consistent(cli):
     gold = next(t for t in vip.list_tags(demo.id) if t.tag_name.startswith("VIP Gold"))
     preview = vip.preview_conflict(demo.id, holder, gold.id)
     assert preview is not None and "upgrade_existing" in preview.options
+    assert demo.timezone == "Asia/Shanghai"
+    from app.models import EventAward, ProgrammeEvent
+    from app.services import programme
+
+    assert {r.award_type for r in programme.list_rules(demo.id)} == {
+        "fixed", "per_amount", "multiplier"}
+    assert db.session.execute(select(func.count()).select_from(ProgrammeEvent)).scalar_one() > 50
+    statuses = set(db.session.execute(select(EventAward.status).distinct()).scalars())
+    assert {"available", "pending"} <= statuses
     assert_consistent()
     assert cli("points", "verify").output.strip() == "ledger consistent"
     again = cli("seed-demo")

@@ -57,7 +57,7 @@ def test_it_updates_settings_and_audits_before_and_after(tenant, actor):
                                ).scalar_one()
     assert audit.data["before"]["max_points_per_operation"] == 10000
     assert audit.data["after"] == {"name": "Acme 2", "max_points_per_operation": 500,
-                                   "default_expiry_days": 90}
+                                   "default_expiry_days": 90, "timezone": "UTC"}
     with refused("VALIDATION_ERROR"):
         tenants.update_settings(tenant.id, actor, name="", max_points_per_operation=5,
                                 default_expiry_days=None)
@@ -68,3 +68,16 @@ def test_an_unknown_tenant_is_not_found(app):
         tenants.get(12345)
     assert info.value.code == "NOT_FOUND"
     assert tenants.get_by_slug("nope") is None
+
+
+def test_the_time_zone_defaults_to_utc_and_is_an_iana_name(tenant, actor):
+    assert tenants.get(tenant.id).timezone == "UTC"
+    tenants.update_settings(tenant.id, actor, name="Acme", max_points_per_operation=500,
+                            default_expiry_days=None, timezone="Asia/Shanghai")
+    assert tenants.get(tenant.id).timezone == "Asia/Shanghai"
+    for bad in ("Mars/Olympus", "", "../etc/passwd", 8, "asia/shanghai"):
+        with refused("VALIDATION_ERROR") as info:
+            tenants.update_settings(tenant.id, actor, name="Acme", max_points_per_operation=5,
+                                    default_expiry_days=None, timezone=bad)
+        assert list(info.value.details["field_errors"]) == ["timezone"]
+    assert tenants.get(tenant.id).timezone == "Asia/Shanghai"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from app import tasks
-from app.services import jobs
 
 
 def at(hour: int, minute: int) -> datetime:
@@ -26,10 +25,6 @@ def test_the_jobs_run_when_the_contract_says():
              if fires(tasks.expiring_soon_notices, at(h, m))]
     assert daily == [(1, 30)]
     assert fires(tasks.activate_pending, at(4, 5))
-
-
-def test_activation_waits_for_the_programme_issue(app):
-    assert jobs.activate_pending() is None  # no pending awards exist yet
 
 
 def test_a_kick_to_a_dead_queue_is_logged_not_raised(app, caplog):

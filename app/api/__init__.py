@@ -57,7 +57,7 @@ def _rate_limited(exc: RateLimitExceeded) -> Response:
 
 def register(app: Flask) -> None:
     # Importing the view modules attaches their routes to the blueprints.
-    from app.api import auth, openapi, points, profiles, vip, webhooks  # noqa: F401
+    from app.api import auth, openapi, points, profiles, programme, vip, webhooks  # noqa: F401
     from app.api.docs import bp as docs_bp
 
     csrf.exempt(bp)  # token-authenticated: no cookies, so no cross-site forgery

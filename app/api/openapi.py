@@ -11,11 +11,15 @@ from flask import Response, current_app
 
 from app import envelope
 from app.api import bp, ratelimit, serializers
+from app.api import programme as programme_api
 from app.api.points import ADJUST_FIELDS, EARN_FIELDS, SPEND_FIELDS
 from app.models.ledger import CATEGORIES, KINDS
+from app.models.programme import AWARD_STATUSES, LIMIT_PERIODS
 from app.services import permissions
 from app.services.errors import registry
 from app.services.members import MAX_PAGE_SIZE
+from app.services.programme.events import FIELDS as EVENT_FIELDS
+from app.services.programme.rules import FIELDS as RULE_FIELDS
 from app.services.validation import (
     DISPLAY_NAME_MAX, IDEMPOTENCY_KEY_MAX, REASON_MAX, USER_ID_MAX,
 )
@@ -59,6 +63,9 @@ def _schemas() -> dict[str, Any]:
         "email": nullable({"type": "string"}), "phone": nullable({"type": "string"}),
         "total_points": {"type": "integer", "minimum": 0},
         "lifetime_points": {"type": "integer", "minimum": 0},
+        "pending_points": {"type": "integer", "minimum": 0,
+                           "description": "Awarded but pending: not in total_points, not "
+                                          "spendable until available."},
         "current_level": nullable(ref("LevelRef")),
         "tags": {"type": "array", "items": ref("TagHolding")},
         "is_points_enabled": {"type": "boolean"}, "created_at": DATETIME,
@@ -79,7 +86,57 @@ def _schemas() -> dict[str, Any]:
             props["page_info"] = ref("PageInfo")
         return obj(props, list(props))
 
+    money = {"type": "string", "pattern": r"^\d+\.\d\d$"}
+    award_spec = {"oneOf": [
+        obj({"type": {"const": "fixed"}, "points": {"type": "integer", "minimum": 1}},
+            ["type", "points"]),
+        obj({"type": {"const": "per_amount"}, "points": {"type": "integer", "minimum": 1},
+             "per": money}, ["type", "points", "per"]),
+        obj({"type": {"const": "multiplier"}, "factor": {"type": "string"}},
+            ["type", "factor"])]}
+    limit = nullable(obj({"count": {"type": "integer", "minimum": 1},
+                          "period": {"type": "string", "enum": list(LIMIT_PERIODS)}},
+                         ["count", "period"]))
+    rule_props = {
+        "id": INT64, "name": {"type": "string"}, "event_type": {"type": "string"},
+        "category": {"type": "string", "enum": list(CATEGORIES)}, "award": award_spec,
+        "min_amount": nullable(money), "levels": nullable({"type": "array", "items": INT64}),
+        "starts_at": nullable(DATETIME), "ends_at": nullable(DATETIME), "limit": limit,
+        "max_points": nullable({"type": "integer"}),
+        "expires_in_days": nullable({"type": "integer"}),
+        "pending_days": {"type": "integer", "minimum": 0}, "active": {"type": "boolean"},
+        "created_at": DATETIME, "updated_at": DATETIME}
+    award = obj({"rule_id": INT64, "rule_name": {"type": "string"},
+                 "points": {"type": "integer", "minimum": 1},
+                 "status": {"type": "string", "enum": list(AWARD_STATUSES)},
+                 "available_at": DATETIME, "transaction_id": nullable(INT64)},
+                list(programme_api.AWARD_FIELDS))
+    event = obj({"event_id": nullable({"type": "string"}), "user_id": {"type": "string"},
+                 "event_type": {"type": "string"}, "amount": nullable(money),
+                 "occurred_at": DATETIME, "attributes": {"type": "object"},
+                 "points_awarded": {"type": "integer", "minimum": 0},
+                 "refunded_amount": money,
+                 "status": {"type": "string",
+                            "enum": ["recorded", "partially_revoked", "revoked"]},
+                 "created_at": nullable(DATETIME)}, list(programme_api.EVENT_KEYS))
+    event_outcome = obj({"event": ref("Event"), "awards": {"type": "array",
+                                                           "items": ref("Award")},
+                         "points_awarded": {"type": "integer", "minimum": 0},
+                         "profile": ref("Profile"), "preview": {"const": True}},
+                        ["event", "awards", "points_awarded"])
     return {
+        "Rule": obj(rule_props, list(rule_props)),
+        "Award": award,
+        "Event": event,
+        "EventOutcome": event_outcome,
+        "RuleEnvelope": success(ref("Rule")),
+        "RuleList": success({"type": "array", "items": ref("Rule")}),
+        "EventEnvelope": success(ref("EventOutcome")),
+        "RevokeEnvelope": success(obj({
+            "event": ref("Event"), "taken_back": {"type": "integer", "minimum": 0},
+            "cancelled_pending": {"type": "integer", "minimum": 0},
+            "not_recovered": {"type": "integer", "minimum": 0}, "profile": ref("Profile")},
+            ["event", "taken_back", "cancelled_pending", "not_recovered", "profile"])),
         "LevelRef": level_ref,
         "Level": obj({"id": INT64, "level_name": {"type": "string"},
                       "min_points": {"type": "integer"}, "benefits": {"type": "string"}},
@@ -186,7 +243,32 @@ def _bodies(max_points: int) -> dict[str, Any]:
     adjust_props["points_amount"] = {"type": "integer", "minimum": -max_points,
                                      "maximum": max_points, "not": {"const": 0}}
     adjust_props["reason"] = {**reason, "minLength": 1, "pattern": r"^[^\x00]*\S[^\x00]*$"}
+    money = {"anyOf": [{"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+                       {"type": "number", "minimum": 0, "multipleOf": 0.01}]}
+    rule_body = {
+        "name": {"type": "string", "minLength": 1, "maxLength": 120},
+        "event_type": {"type": "string", "pattern": r"^[a-z0-9_.]{1,64}$"},
+        "category": category, "award": {"type": "object"}, "min_amount": nullable(money),
+        "levels": nullable({"type": "array", "items": {**INT64, "minimum": 1}}),
+        "starts_at": nullable(DATETIME), "ends_at": nullable(DATETIME),
+        "limit": nullable({"type": "object"}),
+        "max_points": nullable({"type": "integer", "minimum": 1}),
+        "expires_in_days": nullable({"type": "integer", "minimum": 1}),
+        "pending_days": {"type": "integer", "minimum": 0, "maximum": 365},
+        "active": {"type": "boolean"}}
+    assert set(rule_body) == set(RULE_FIELDS)
+    event_body = {
+        "event_id": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
+        "user_id": user_id, "event_type": rule_body["event_type"], "amount": money,
+        "occurred_at": {**DATETIME, "description": "Not in the future; default now."},
+        "attributes": {"type": "object", "description": "At most 4 KiB of JSON."}}
+    assert set(event_body) == set(EVENT_FIELDS)
     return {
+        "RuleCreate": obj(rule_body, ["name", "event_type", "award"]),
+        "RulePatch": obj(rule_body),
+        "EventBody": obj(event_body, ["event_id", "user_id", "event_type"]),
+        "PreviewBody": obj(event_body, ["user_id", "event_type"]),
+        "Revoke": obj({"reason": {**reason, "minLength": 1}, "amount": money}, ["reason"]),
         "TokenRequest": obj({"client_id": {"type": "string", "minLength": 1},
                              "client_secret": {"type": "string", "minLength": 1}},
                             ["client_id", "client_secret"]),
@@ -276,6 +358,11 @@ USER_ID_PARAM = _param("user_id", "path", {"type": "string", "minLength": 1,
                                            "maxLength": USER_ID_MAX,
                                            "pattern": r"^[^\s/\\\x00-\x1f\x7f?#%]+$"},
                        "The integration's id of the member.")
+RULE_ID = _param("rule_id", "path", {**INT64, "minimum": 1}, "The rule.")
+EVENT_ID = _param("event_id", "path", {"type": "string", "minLength": 1,
+                                       "maxLength": IDEMPOTENCY_KEY_MAX,
+                                       "pattern": r"^[^\s/\\\x00-\x1f\x7f?#%]+$"},
+                  "The integration's id of the event.")
 IDEMPOTENCY_PARAM = {"$ref": "#/components/parameters/IdempotencyKey"}
 REPLAYED_HEADER = {"Idempotent-Replayed": {
     "schema": {"type": "string", "enum": ["true"]},
@@ -374,6 +461,44 @@ def document(max_points: int = 10000) -> dict[str, Any]:
             "Reverse a transaction", permissions.ADJUST, "Reverse", "OutcomeEnvelope",
             ["NOT_FOUND", "ALREADY_REVERSED", "NOT_REVERSIBLE", "POINTS_DISABLED"], "reverse",
             [_param("transaction_id", "path", {**INT64, "minimum": 1}, "The transaction.")])},
+        "/api/v1/earning-rules/": {
+            "get": _op("The tenant's earning rules", permissions.VIEW,
+                       _responses(200, "RuleList", "Every rule, oldest first.",
+                                  AUTH + ["VALIDATION_ERROR"] + COMMON),
+                       [_param("active", "query", {"type": "string",
+                                                   "enum": ["true", "false"]},
+                               "Only active (true) or inactive (false) rules.")],
+                       operation_id="listRules"),
+            "post": _write("Create an earning rule", permissions.MANAGE, "RuleCreate",
+                           "RuleEnvelope", [], "createRule"),
+        },
+        "/api/v1/earning-rules/{rule_id}/": {
+            "get": _op("One earning rule", permissions.VIEW,
+                       _responses(200, "RuleEnvelope", "The rule.",
+                                  AUTH + ["RULE_NOT_FOUND"] + COMMON),
+                       [RULE_ID], operation_id="getRule"),
+            "patch": _op("Change an earning rule (later events only)", permissions.MANAGE,
+                         _responses(200, "RuleEnvelope", "The rule as changed.",
+                                    AUTH + WRITE + ["RULE_NOT_FOUND"] + COMMON),
+                         [IDEMPOTENCY_PARAM, RULE_ID], "RulePatch", "updateRule"),
+        },
+        "/api/v1/events/": {"post": _write(
+            "Record an event; its rules award points", permissions.EARN, "EventBody",
+            "EventEnvelope", ["MEMBER_NOT_FOUND", "POINTS_DISABLED", "EVENT_EXISTS"],
+            "recordEvent")},
+        "/api/v1/events/preview/": {"post": _op(
+            "What an event would award now; writes nothing", permissions.VIEW,
+            _responses(200, "EventEnvelope", "The awards, with preview true.",
+                       AUTH + BODY + ["MEMBER_NOT_FOUND"] + COMMON),
+            body="PreviewBody", operation_id="previewEvent")},
+        "/api/v1/events/{event_id}/": {"get": _op(
+            "An event and its awards", permissions.VIEW,
+            _responses(200, "EventEnvelope", "The event.", AUTH + ["EVENT_NOT_FOUND"] + COMMON),
+            [EVENT_ID], operation_id="getEvent")},
+        "/api/v1/events/{event_id}/revoke/": {"post": _write(
+            "Revoke an event's points (a refund), wholly or for an amount", permissions.ADJUST,
+            "Revoke", "RevokeEnvelope", ["EVENT_NOT_FOUND", "ALREADY_REVOKED",
+                                         "POINTS_DISABLED"], "revokeEvent", [EVENT_ID])},
         "/api/v1/vip/tags/": {"get": _op(
             "The tenant's VIP tag catalogue", permissions.VIEW,
             _responses(200, "TagList", "Every active tag.", AUTH + COMMON),

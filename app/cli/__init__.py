@@ -140,10 +140,26 @@ def points_expire(slug: str | None, batch_size: int, show_progress: bool) -> Non
                f"members; {tags} VIP tags ended")
 
 
+@points_cli.command("activate")
+@click.option("--tenant", "slug", default=None, help="Only this tenant.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10000))
+@friendly
+def points_activate(slug: str | None, batch_size: int) -> None:
+    """Turn due pending awards into earns. Safe to run while another run, or API
+    traffic, is going: each batch locks its members first."""
+    from app.services import programme
+
+    tenant_id = require_tenant(slug).id if slug else None
+    report = programme.activate_due(tenant_id, batch_size=batch_size)
+    click.echo(f"activated {report.awards} pending awards ({report.points} points) of "
+               f"{report.members} members")
+
+
 @points_cli.command("verify")
 @click.option("--tenant", "slug", default=None, help="Only this tenant.")
 def points_verify(slug: str | None) -> None:
-    """Recompute balances, lots and lifetime points from the ledger; exit 1 on a mismatch."""
+    """Recompute balances, lots, lifetime and pending points from the ledger; exit 1 on a
+    mismatch."""
     from app.services import ledger_check
 
     tenant_id = require_tenant(slug).id if slug else None

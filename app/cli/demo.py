@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta, UTC
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Tenant
 
-from app.services import clock, ledger, levels, members, staff, tenants, vip
+from app.services import clock, ledger, levels, members, programme, staff, tenants, vip
 from app.services.context import Actor
 from app.services.errors import DomainError
 
@@ -41,6 +42,55 @@ REASONS = {
 
 def _actor(label: str) -> Actor:
     return Actor(type="system", label=label)
+
+
+def _no_answer(_outcome: programme.EventOutcome) -> str:
+    return ""  # nothing replays the demo's events
+
+
+def create_programme(tenant_id: int, actor: Actor, gold_and_up: list[int],
+                     real_now: datetime) -> None:
+    """Sign-in once a day, payments 1 point per ¥10 pending 14 days, referrals, Gold
+    and Platinum ×1.5 on payments, and a recent weekend of double points."""
+    zone = ZoneInfo("Asia/Shanghai")
+    today = real_now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7 + 7)
+    for values in (
+        {"name": "Daily sign-in 每日签到", "event_type": "login",
+         "award": {"type": "fixed", "points": 5}, "limit": {"count": 1, "period": "day"}},
+        {"name": "Payments 消费积分", "event_type": "payment",
+         "award": {"type": "per_amount", "points": 1, "per": "10.00"}, "pending_days": 14},
+        {"name": "Referral 邀请好友", "event_type": "referral",
+         "award": {"type": "fixed", "points": 200}, "limit": {"count": 10, "period": "month"}},
+        {"name": "Community answer 社区回答", "event_type": "community",
+         "award": {"type": "fixed", "points": 50}, "limit": {"count": 3, "period": "week"}},
+        {"name": "Gold ×1.5 黄金会员", "event_type": "payment",
+         "award": {"type": "multiplier", "factor": "1.5"}, "levels": gold_and_up,
+         "pending_days": 14},
+        {"name": "Weekend double points 周末双倍", "event_type": "payment",
+         "award": {"type": "multiplier", "factor": "2"}, "pending_days": 14,
+         "starts_at": saturday.isoformat(),
+         "ends_at": (saturday + timedelta(days=2)).isoformat()},
+    ):
+        programme.create_rule(tenant_id, actor, values)
+
+
+def refund_payments(tenant_id: int, actor: Actor, rng: random.Random) -> None:
+    """A few refunds of payments: whole ones and partial ones."""
+    from app.models import ProgrammeEvent
+
+    paid = db.session.execute(
+        select(ProgrammeEvent.event_id, ProgrammeEvent.amount)
+        .where(ProgrammeEvent.tenant_id == tenant_id, ProgrammeEvent.event_type == "payment",
+               ProgrammeEvent.points_awarded > 0).order_by(ProgrammeEvent.id)).all()
+    for event_id, amount in rng.sample(paid, min(12, len(paid))):
+        partial = rng.random() < 0.5
+        try:
+            programme.revoke(tenant_id, actor, event_id,
+                             reason="Partial refund 部分退款" if partial else "Order refunded 退款",
+                             amount=f"{amount / 2:.2f}" if partial else None)
+        except DomainError:
+            pass  # a disabled member, say: refused as it should be
 
 
 @click.command("seed-demo")
@@ -80,19 +130,19 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
     actor = _actor("seed-demo")
     with clock.frozen(start - timedelta(days=1)):
         tenant = tenants.create(DEMO_SLUG, "Demo Coffee Club 演示咖啡会", actor,
-                                max_points_per_operation=10000, default_expiry_days=365)
+                                max_points_per_operation=10000, default_expiry_days=365,
+                                timezone="Asia/Shanghai")
         staff.create_or_add_role(tenant.id, actor, email=OWNER_EMAIL, role="owner",
                                  password=OWNER_PASSWORD, display_name="Demo Owner")
         for email, role in OTHER_STAFF:
             staff.create_or_add_role(tenant.id, actor, email=email, role=role,
                                      password=OWNER_PASSWORD, display_name=role.title())
-        for name, threshold, benefits in (
+        made = [levels.create(tenant.id, actor, level_name=name, min_points=threshold,
+                              benefits=benefits) for name, threshold, benefits in (
             ("Bronze 青铜", 0, "Member prices"), ("Silver 白银", 1000, "Free shipping"),
             ("Gold 黄金", 5000, "Free shipping, birthday gift"),
-            ("Platinum 铂金", 20000, "Priority support, lounge access"),
-        ):
-            levels.create(tenant.id, actor, level_name=name, min_points=threshold,
-                          benefits=benefits)
+            ("Platinum 铂金", 20000, "Priority support, lounge access"))]
+        create_programme(tenant.id, actor, [made[2].id, made[3].id], real_now)
         silver = vip.create_tag(tenant.id, actor, tag_name="VIP Silver 银牌", tag_type="vip",
                                 rank=1, duration_days=90, points_price=2000)
         gold = vip.create_tag(tenant.id, actor, tag_name="VIP Gold 金牌", tag_type="vip",
@@ -117,7 +167,8 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
                 if rng.random() < 0.5 else None)
         user_ids.append(profile.user_id)
 
-    # Six months of activity, in time order, through the services.
+    # Six months of activity, in time order, through the services; what the
+    # programme's rules cover is reported as events and priced by the rules.
     events: list[tuple[datetime, str]] = []
     for user_id in user_ids:
         activity = rng.choice((3, 8, 15, 30))
@@ -125,11 +176,23 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
             events.append((start + timedelta(days=60 + rng.uniform(0, 119.5)), user_id))
     events.sort()
     order_no = 100000
-    for when, user_id in events:
+    last_day = None
+    for n, (when, user_id) in enumerate(events):
         with clock.frozen(when):
+            if when.date() != last_day:  # the daily job: due pending awards become earns
+                programme.activate_due(tenant.id, now=when)
+                last_day = when.date()
             roll = rng.random()
             try:
-                if roll < 0.62:
+                if roll < 0.35:
+                    event_type = rng.choice(("login", "login", "payment", "payment", "referral",
+                                             "community"))
+                    amount = (f"{rng.randint(15, 900)}.{rng.randint(0, 99):02d}"
+                              if event_type == "payment" else None)
+                    programme.record(tenant.id, actor, _no_answer, event_id=f"evt-{n:06d}",
+                                     user_id=user_id, event_type=event_type, amount=amount,
+                                     attributes={"channel": rng.choice(("app", "store", "web"))})
+                elif roll < 0.62:
                     category = rng.choice(list(REASONS))
                     if category == "manual":
                         category = "login"
@@ -157,12 +220,21 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
             except DomainError:
                 pass  # an overspend in the random walk: the service refused it, as it should
 
+    with clock.frozen(real_now - timedelta(hours=6)):
+        programme.activate_due(tenant.id)
+        refund_payments(tenant.id, actor, rng)
+
     # A few big spenders, so every level is populated.
     for user_id in user_ids[:12]:
         with clock.frozen(real_now - timedelta(days=rng.uniform(3, 20))):
             for _ in range(rng.randint(1, 4)):
                 ledger.earn(tenant.id, actor, user_id=user_id, points_amount=rng.randint(2000, 8000),
                             category="license", reason="Enterprise licence")
+
+    with clock.frozen(real_now - timedelta(days=2)):  # one enterprise customer: Platinum
+        for _ in range(3):
+            ledger.earn(tenant.id, actor, user_id=user_ids[0], points_amount=8000,
+                        category="license", reason="Enterprise licence")
 
     # Lots about to expire (within the dashboard's 30-day window).
     for user_id in rng.sample(user_ids, 25):

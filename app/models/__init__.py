@@ -6,14 +6,18 @@ from app.models.integration import (
 )
 from app.models.ledger import CATEGORIES, KINDS, LotAllocation, PointLot, PointTransaction
 from app.models.member import Level, Member
+from app.models.programme import (
+    EarningRule, EventAward, PendingAward, ProgrammeEvent, Revocation,
+)
 from app.models.staff import ROLES, StaffMembership, StaffUser
 from app.models.tenant import Tenant
 from app.models.vip import MemberTag, VipTag
 from app.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
-    "ApiClient", "AuditLog", "CATEGORIES", "DailyStat", "IdempotencyRecord", "KINDS", "Level",
-    "LotAllocation", "Member", "MemberTag", "PointLot", "PointTransaction", "ROLES",
-    "RefreshToken", "StaffMembership", "StaffUser", "SystemSetting", "Tenant", "TokenFamily",
+    "ApiClient", "AuditLog", "CATEGORIES", "DailyStat", "EarningRule", "EventAward",
+    "IdempotencyRecord", "KINDS", "Level", "LotAllocation", "Member", "MemberTag",
+    "PendingAward", "PointLot", "PointTransaction", "ProgrammeEvent", "ROLES", "RefreshToken",
+    "Revocation", "StaffMembership", "StaffUser", "SystemSetting", "Tenant", "TokenFamily",
     "VipTag", "WebhookEndpoint", "WebhookMessage",
 ]

@@ -45,6 +45,7 @@ class Member(db.Model):
         UniqueConstraint("tenant_id", "id"),
         CheckConstraint("total_points >= 0", name="balance_non_negative"),
         CheckConstraint("lifetime_points >= 0", name="lifetime_non_negative"),
+        CheckConstraint("pending_points >= 0", name="pending_non_negative"),
         ForeignKeyConstraint(
             ["tenant_id", "level_id"], ["levels.tenant_id", "levels.id"],
             name="fk_members_tenant_level",
@@ -62,6 +63,8 @@ class Member(db.Model):
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
     total_points: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Awarded but held back (pending awards): never in the balance, never spendable.
+    pending_points: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     level_id: Mapped[int | None] = mapped_column(BigInteger)
     is_points_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

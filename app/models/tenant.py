@@ -32,6 +32,8 @@ class Tenant(db.Model):
     # How many days before points expire the member's lots are announced
     # (the points.expiring_soon webhook).
     expiry_notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
+    # IANA name: the tenant's day, week and month (rule limits) and the portal's times.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped with every change of the levels or the VIP catalogue: the key of
     # every process's cached copy of them.

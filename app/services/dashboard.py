@@ -124,6 +124,31 @@ class Dashboard:
     expiring_points_members: int
     expiring_lots: list[ExpiringLot]
     latest: list[RecentTransaction] = field(default_factory=list)
+    pending: int = 0  # awarded, not yet in the balance (pending awards)
+    by_rule: list[RuleTotal] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RuleTotal:
+    rule_id: int
+    name: str
+    points: int
+
+
+def awarded_by_rule(tenant_id: int, since: datetime) -> list[RuleTotal]:
+    """Points each earning rule awarded since `since` (what refunds took back excluded),
+    largest first."""
+    from app.models import EarningRule, EventAward
+
+    awards, rules = EventAward.__table__, EarningRule.__table__
+    rows = db.session.execute(
+        select(awards.c.rule_id, rules.c.name,
+               func.sum(awards.c.points - awards.c.revoked_points).label("points"))
+        .join(rules, rules.c.id == awards.c.rule_id)
+        .where(awards.c.tenant_id == tenant_id, awards.c.created_at >= since)
+        .group_by(awards.c.rule_id, rules.c.name)
+        .order_by(func.sum(awards.c.points - awards.c.revoked_points).desc())).all()
+    return [RuleTotal(r.rule_id, r.name, int(r.points or 0)) for r in rows]
 
 
 # --------------------------------------------------------------------------- daily sums
@@ -285,6 +310,8 @@ def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
     by_level = _members_by_level(tenant_id)
     count = sum(n for n, _points in by_level.values())
     outstanding = sum(points for _n, points in by_level.values())
+    pending = db.session.execute(select(func.coalesce(func.sum(_members.c.pending_points), 0))
+                                 .where(_members.c.tenant_id == tenant_id)).scalar_one()
     soon_points, soon_members = db.session.execute(
         select(func.coalesce(func.sum(_lots.c.remaining), 0),
                func.count(func.distinct(_lots.c.member_id)))
@@ -301,6 +328,8 @@ def build(tenant_id: int, now: datetime | None = None) -> Dashboard:
         expiring_tags_count=_expiring_tags_count(tenant_id, now),
         expiring_points=int(soon_points), expiring_points_members=int(soon_members),
         expiring_lots=expiring_lots(tenant_id, now), latest=latest(tenant_id),
+        pending=int(pending),
+        by_rule=awarded_by_rule(tenant_id, now - timedelta(days=WINDOW_DAYS)),
     )
 
 

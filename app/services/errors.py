@@ -105,6 +105,23 @@ NOT_REVERSIBLE = _register(
     "NOT_REVERSIBLE", 422, _l("This transaction cannot be reversed."),
     _l("Expiries and reversals cannot be reversed, nor a credit with nothing left of it."),
 )
+RULE_NOT_FOUND = _register(
+    "RULE_NOT_FOUND", 404, _l("The earning rule was not found."),
+    _l("No earning rule with this id exists in your tenant."),
+)
+EVENT_NOT_FOUND = _register(
+    "EVENT_NOT_FOUND", 404, _l("The event was not found."),
+    _l("No event with this event_id has been recorded in your tenant."),
+)
+EVENT_EXISTS = _register(
+    "EVENT_EXISTS", 409, _l("An event with this event_id was recorded with another body."),
+    _l("event_id identifies one event forever: a repeat with the same body returns the first "
+       "answer; send a new event_id for a new event."),
+)
+ALREADY_REVOKED = _register(
+    "ALREADY_REVOKED", 409, _l("Nothing is left of this event to revoke."),
+    _l("Every award of the event has already been taken back, or its whole amount refunded."),
+)
 RATE_LIMIT_EXCEEDED = _register(
     "RATE_LIMIT_EXCEEDED", 429, _l("Too many requests."),
     _l("Wait details.retry_after seconds (also the Retry-After header) before retrying."),

@@ -25,14 +25,11 @@ def expire_points(now: datetime | None = None) -> tuple[ExpiryReport, int]:
     return expire_due(now), vip.expire_tags(now)
 
 
-def activate_pending(now: datetime | None = None) -> int | None:
-    """Pending awards whose time has come become earns. The programme issue
-    brings `ledger.activate_due`; until then there is nothing to activate (None)."""
-    try:
-        from app.services.ledger import activate_due  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return activate_due(now)
+def activate_pending(now: datetime | None = None) -> int:
+    """Pending awards whose time has come become earns (points.activated)."""
+    from app.services import programme
+
+    return programme.activate_due(now=now).awards
 
 
 MESSAGES_KEPT = timedelta(days=30)

@@ -73,4 +73,31 @@ def verify(tenant_id: int | None = None) -> list[str]:
     for tid, amount, allocated in db.session.execute(query):
         if -amount != allocated:
             problems.append(f"transaction {tid}: debit {amount} allocated {allocated}")
+    problems.extend(_pending_problems(tenant_id))
+    return problems
+
+
+def _pending_problems(tenant_id: int | None) -> list[str]:
+    """Pending points: each member's equal the unsettled pending awards, and never
+    reach the balance (an activated award is one earn of its points)."""
+    from app.models import EventAward, PendingAward
+
+    m, pending, awards = Member, PendingAward, EventAward
+    held = (select(pending.member_id, func.sum(pending.points).label("s"))
+            .where(pending.settled_at.is_(None)).group_by(pending.member_id).subquery())
+    query = (select(m.user_id, m.pending_points, func.coalesce(held.c.s, 0))
+             .outerjoin(held, held.c.member_id == m.id)
+             .where(m.pending_points != func.coalesce(held.c.s, 0)))
+    if tenant_id is not None:
+        query = query.where(m.tenant_id == tenant_id)
+    problems = [f"member {user_id}: pending {stored} != pending awards {summed}"
+                for user_id, stored, summed in db.session.execute(query)]
+    earns = (select(awards.id, awards.points, PointTransaction.amount, PointTransaction.kind)
+             .join(PointTransaction, PointTransaction.id == awards.transaction_id)
+             .where((PointTransaction.kind != "earn") | (PointTransaction.amount != awards.points)
+                    | (PointTransaction.member_id != awards.member_id)))
+    if tenant_id is not None:
+        earns = earns.where(awards.tenant_id == tenant_id)
+    problems += [f"award {aid}: {points} points but its entry is a {kind} of {amount}"
+                 for aid, points, amount, kind in db.session.execute(earns)]
     return problems

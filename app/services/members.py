@@ -57,6 +57,7 @@ class Profile:
     is_points_enabled: bool = True
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
+    pending_points: int = 0  # awarded, held back until due: not in total_points
 
     def as_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """The profile as integrations see it (CONTRACT.md), or only `fields`."""
@@ -67,6 +68,7 @@ class Profile:
             "phone": self.phone,
             "total_points": self.total_points,
             "lifetime_points": self.lifetime_points,
+            "pending_points": self.pending_points,
             "current_level": {"id": self.level.id, "level_name": self.level.level_name,
                               "min_points": self.level.min_points} if self.level else None,
             "tags": [t.as_dict() for t in self.tags],
@@ -79,7 +81,7 @@ class Profile:
 
 
 PROFILE_FIELDS = ("user_id", "display_name", "email", "phone", "total_points", "lifetime_points",
-                  "current_level", "tags", "is_points_enabled", "created_at")
+                  "pending_points", "current_level", "tags", "is_points_enabled", "created_at")
 # Never in a webhook: integrations get the member's points, not their contact details.
 CONTACT_FIELDS = ("email", "phone")
 PUBLIC_PROFILE_FIELDS = tuple(f for f in PROFILE_FIELDS if f not in CONTACT_FIELDS)
@@ -150,6 +152,7 @@ class MemberRecord:
     created_at: datetime
     updated_at: datetime
     last_activity_at: datetime | None
+    pending_points: int  # awarded, held back until due: never in total_points
 
     @classmethod
     def of(cls, source: Any) -> MemberRecord:
@@ -212,7 +215,7 @@ def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[T
         total_points=row.total_points, lifetime_points=row.lifetime_points, level=level,
         next_level=levels.next_level(level_list, row.lifetime_points), tags=tags,
         is_points_enabled=row.is_points_enabled, created_at=row.created_at,
-        last_activity_at=row.last_activity_at,
+        last_activity_at=row.last_activity_at, pending_points=row.pending_points,
     )
 
 

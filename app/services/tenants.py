@@ -1,10 +1,12 @@
 """Tenants and their settings."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, bindparam, func, select
@@ -40,6 +42,28 @@ class TenantRecord:
     def of(cls, source: Any) -> TenantRecord:
         """From a row with the tenants table's columns (a Core row or a Tenant)."""
         return cls(*(getattr(source, name) for name in cls.__dataclass_fields__))
+
+
+DEFAULT_TIMEZONE = "UTC"
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones() | {"UTC"})
+
+
+def check_timezone(errors: FieldErrors, value: Any) -> str | None:
+    """An IANA time zone name that zoneinfo knows (e.g. Asia/Shanghai)."""
+    if not isinstance(value, str) or value not in _zone_names():
+        errors.add("timezone", _("Not a known time zone; use an IANA name such as "
+                                 "Asia/Shanghai."))
+        return None
+    return value
+
+
+def zone(tenant: Any) -> ZoneInfo:
+    """The tenant's time zone (any object with a `timezone` name)."""
+    return ZoneInfo(getattr(tenant, "timezone", None) or DEFAULT_TIMEZONE)
 
 
 def get(tenant_id: int) -> Tenant:
@@ -87,7 +111,7 @@ def get_by_slug(slug: str) -> Tenant | None:
 
 @transactional
 def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 10000,
-           default_expiry_days: int | None = None) -> Tenant:
+           default_expiry_days: int | None = None, timezone: str = DEFAULT_TIMEZONE) -> Tenant:
     errors = FieldErrors()
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         errors.add("slug", _("Use 1-63 lower-case letters, digits and hyphens."))
@@ -96,11 +120,13 @@ def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 1
                        MAX_POINTS_CEILING)
     check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,
                        required=False)
+    check_timezone(errors, timezone)
     if not errors and get_by_slug(slug) is not None:
         errors.add("slug", _("A tenant with this slug already exists."))
     errors.raise_if_any()
     tenant = Tenant(slug=slug, name=name, max_points_per_operation=max_points_per_operation,
-                    default_expiry_days=default_expiry_days, created_at=clock.now())
+                    default_expiry_days=default_expiry_days, timezone=timezone,
+                    created_at=clock.now())
     db.session.add(tenant)
     db.session.flush()
     audit.record(tenant.id, actor, "tenant.create", "tenant", tenant.id,
@@ -110,7 +136,8 @@ def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 1
 
 @transactional
 def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_operation: Any,
-                    default_expiry_days: Any) -> Tenant:
+                    default_expiry_days: Any, timezone: Any = None) -> Tenant:
+    """Change the settings; `timezone` None keeps the current one."""
     tenant = get(tenant_id)
     errors = FieldErrors()
     name = check_text(errors, "name", name, NAME_MAX, required=True)
@@ -118,14 +145,18 @@ def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_o
                        MAX_POINTS_CEILING)
     check_positive_int(errors, "default_expiry_days", default_expiry_days, MAX_EXPIRY_DAYS,
                        required=False)
+    if timezone is None:
+        timezone = tenant.timezone
+    check_timezone(errors, timezone)
     errors.raise_if_any()
     before = {"name": tenant.name, "max_points_per_operation": tenant.max_points_per_operation,
-              "default_expiry_days": tenant.default_expiry_days}
+              "default_expiry_days": tenant.default_expiry_days, "timezone": tenant.timezone}
     tenant.name = name
     tenant.max_points_per_operation = max_points_per_operation
     tenant.default_expiry_days = default_expiry_days
+    tenant.timezone = timezone
     after = {"name": name, "max_points_per_operation": max_points_per_operation,
-             "default_expiry_days": default_expiry_days}
+             "default_expiry_days": default_expiry_days, "timezone": timezone}
     audit.record(tenant.id, actor, "tenant.settings", "tenant", tenant.id,
                  {"before": before, "after": after})
     return tenant

@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from app.web.dashboard import bp as dashboard_bp
     from app.web.home import bp as home_bp
     from app.web.members import bp as members_bp
+    from app.web.programme import bp as programme_bp
     from app.web.vip import bp as vip_bp
 
     request_context.register(app)
@@ -39,8 +40,8 @@ def register(app: Flask) -> None:
         # cookie no longer signs anyone in.
         return user if user is not None and portal_session.is_current(user.session_version) else None
 
-    for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, vip_bp, levels_bp,
-                      admin_bp, audit_bp, batch_bp):
+    for blueprint in (auth_bp, home_bp, dashboard_bp, members_bp, programme_bp, vip_bp,
+                      levels_bp, admin_bp, audit_bp, batch_bp):
         app.register_blueprint(blueprint)
     register_templating(app)
     register_responses(app)

@@ -15,8 +15,7 @@ from app.services import clock, levels
 from app.services.webhooks.outbox import Subscribers, subscribers, write
 
 POINT_EVENTS = {"earn": "points.earned", "spend": "points.spent", "adjust": "points.adjusted",
-                "reversal": "points.reversed", "expire": "points.expired",
-                "activate": "points.activated"}
+                "reversal": "points.reversed", "expire": "points.expired"}
 
 
 def profile_data(profile: Any) -> dict[str, Any]:
@@ -108,8 +107,7 @@ def expired(member_ids: Iterable[int], at: datetime) -> None:
     One statement when none of their tenants has an endpoint (the expiry job's
     batches span many members)."""
     from app.models import WebhookEndpoint
-    from app.services import members
-    from app.services.ledger.entries import Outcome, TxView, members_table, tx_table
+    from app.services.ledger.entries import members_table, tx_table
 
     ids = sorted(set(member_ids))
     if not ids:
@@ -123,26 +121,63 @@ def expired(member_ids: Iterable[int], at: datetime) -> None:
     ).scalars().all()
     for tenant_id in listening:
         subs = subscribers(tenant_id)
-        if not subs.of("points.expired"):
-            continue
-        rows = db.session.execute(
-            select(tx_table, members_table.c.user_id)
-            .join(members_table, members_table.c.id == tx_table.c.member_id)
-            .where(tx_table.c.member_id.in_(ids), tx_table.c.tenant_id == tenant_id,
-                   tx_table.c.kind == "expire", tx_table.c.created_at == at)
-            .order_by(tx_table.c.id)
-        ).all()
-        if not rows:
-            continue
-        member_rows = db.session.execute(
-            select(members_table).where(members_table.c.id.in_({r.member_id for r in rows}))
-        ).all()
-        profiles = {p.id: p for p in members.profiles(tenant_id, list(member_rows))}
-        for r in rows:
-            view = TxView(r.id, r.user_id, r.kind, r.amount, r.balance_after, r.category,
-                          r.reason or "", r.expires_at, r.created_at, r.idempotency_key,
-                          r.reverses_id, r.actor_type, r.actor_label or "")
-            ledger_change(tenant_id, Outcome(view, profiles[r.member_id]), subs=subs)
+        if subs.of("points.expired"):
+            _write_entries(subs, tx_table.c.member_id.in_(ids) & (tx_table.c.kind == "expire")
+                           & (tx_table.c.created_at == at))
+
+
+def entries_written(tenant_id: int, tx_ids: list[int], *, event_type: str | None = None,
+                    lifetimes_before: dict[int, int] | None = None) -> None:
+    """points.* (or `event_type`) for entries a service wrote in bulk itself (the
+    programme's awards and activations, a partial refund), and level.changed for
+    each member whose level they moved (`lifetimes_before` by member id)."""
+    from app.services.ledger.entries import tx_table
+
+    subs = subscribers(tenant_id)
+    if not subs or not tx_ids:
+        return
+    profiles = _write_entries(subs, tx_table.c.id.in_(tx_ids), event_type)
+    for member_id, lifetime in (lifetimes_before or {}).items():
+        if member_id in profiles:
+            level_changed(subs, profiles[member_id], lifetime)
+
+
+def _write_entries(subs: Subscribers, where: Any, event_type: str | None = None
+                   ) -> dict[int, Any]:
+    """One message per ledger entry matching `where` in the subscribers' tenant;
+    returns the members' profiles by id."""
+    from app.services import members
+    from app.services.ledger.entries import Outcome, TxView, members_table, tx_table
+
+    rows = db.session.execute(
+        select(tx_table, members_table.c.user_id)
+        .join(members_table, members_table.c.id == tx_table.c.member_id)
+        .where(where, tx_table.c.tenant_id == subs.tenant_id)
+        .order_by(tx_table.c.id)
+    ).all()
+    if not rows:
+        return {}
+    member_rows = db.session.execute(
+        select(members_table).where(members_table.c.id.in_({r.member_id for r in rows}))
+    ).all()
+    profiles = {p.id: p for p in members.profiles(
+        subs.tenant_id, [members.MemberRecord.of(m) for m in member_rows])}
+    for r in rows:
+        view = TxView(r.id, r.user_id, r.kind, r.amount, r.balance_after, r.category,
+                      r.reason or "", r.expires_at, r.created_at, r.idempotency_key,
+                      r.reverses_id, r.actor_type, r.actor_label or "")
+        outcome = Outcome(view, profiles[r.member_id])
+        write(subs, event_type or POINT_EVENTS[r.kind],
+              lambda o=outcome: {"transaction": o.transaction.as_dict(),
+                                 "profile": profile_data(o.profile)},
+              at=r.created_at)
+    return profiles
+
+
+def event_revoked(tenant_id: int, event: dict[str, Any], taken_back: int, profile: Any) -> None:
+    subs = subscribers(tenant_id)
+    write(subs, "event.revoked", lambda: {"event": event, "taken_back": taken_back,
+                                          "profile": profile_data(profile)})
 
 
 def member_created(tenant_id: int, profile: Any) -> None:

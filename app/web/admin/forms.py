@@ -25,6 +25,9 @@ class SettingsForm(Form):
     default_expiry_days = IntegerField(_l("Earned points expire after (days)"),
                                        validators=[Optional()],
                                        description=_l("Leave empty: points never expire."))
+    timezone = StringField(_l("Time zone"),
+                           description=_l("An IANA name such as Asia/Shanghai: the day of "
+                                          "rule limits, and how the portal shows times."))
 
 
 class StaffForm(Form):

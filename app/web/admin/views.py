@@ -26,7 +26,8 @@ def settings(tc: TenantContext):
                 tenants.update_settings(
                     tc.tenant.id, actor(), name=form.name.data,
                     max_points_per_operation=form.max_points_per_operation.data,
-                    default_expiry_days=form.default_expiry_days.data)
+                    default_expiry_days=form.default_expiry_days.data,
+                    timezone=(form.timezone.data or "").strip() or None)
             except DomainError as exc:
                 status = refuse(form, exc)
             else:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from app.services import ledger, levels, members, vip
+from app.services import ledger, levels, members, programme, vip
 from app.services.errors import ValidationFailed
 from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
 from app.web.members import bp
@@ -134,7 +134,8 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     fresh.update({k: v for k, v in forms.items() if k in fresh})
     grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
     return dict(profile=profile, history_form=history_form, page=page,
-                forms=fresh, vip_form=grant, vip_partial=forms.get("vip_partial"),
+                events=programme.recent_for_member(tc.tenant.id, profile.id), forms=fresh,
+                vip_form=grant, vip_partial=forms.get("vip_partial"),
                 vip_context=forms.get("vip_context", {}))
 
 
