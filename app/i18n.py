@@ -26,5 +26,5 @@ def select_timezone() -> str:
     from app.web.tenancy import current
 
     context = current() if request else None
-    zone = getattr(context.tenant, "timezone", None) if context is not None else None
+    zone = context.tenant.timezone if context is not None else None
     return zone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")

@@ -37,6 +37,8 @@ class TenantRecord:
     default_expiry_days: int | None
     created_at: datetime
     catalogue_version: int
+    expiry_notice_days: int
+    timezone: str
 
     @classmethod
     def of(cls, source: Any) -> TenantRecord:
@@ -61,9 +63,9 @@ def check_timezone(errors: FieldErrors, value: Any) -> str | None:
     return value
 
 
-def zone(tenant: Any) -> ZoneInfo:
-    """The tenant's time zone (any object with a `timezone` name)."""
-    return ZoneInfo(getattr(tenant, "timezone", None) or DEFAULT_TIMEZONE)
+def zone(tenant: TenantRecord | Tenant) -> ZoneInfo:
+    """The tenant's time zone."""
+    return ZoneInfo(tenant.timezone or DEFAULT_TIMEZONE)
 
 
 def get(tenant_id: int) -> Tenant:
