@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from app import create_app
 from app.config import TestingConfig
 from app.extensions import db
+from app.models import PointTransaction
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -26,6 +28,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+def assert_unavailable(response, elapsed: float, deadline: float) -> None:
+    """The outage answer: a 503 SERVICE_UNAVAILABLE envelope with Retry-After,
+    given within `deadline` seconds."""
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"]
+    assert elapsed < deadline, elapsed
+
+
+def applied(application, key: str) -> int:
+    """How many ledger transactions carry idempotency `key` (a retry must apply once)."""
+    with application.app_context():
+        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
+            PointTransaction.idempotency_key == key)).scalar_one()
+        db.session.remove()
+        return count
 
 
 @pytest.fixture

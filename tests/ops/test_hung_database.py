@@ -15,11 +15,10 @@ from sqlalchemy import func, select
 
 from app import config as app_config
 from app.extensions import db
-from app.models import PointTransaction
 from app.services import api_clients, ledger_check, members, staff, tenants
 from app.services.context import Actor
 from tests.conftest import PASSWORD
-from tests.ops.conftest import migrate
+from tests.ops.conftest import applied, assert_unavailable, migrate
 from tests.webtools import Portal, text
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -71,21 +70,6 @@ def timed(fn):
     return response, time.monotonic() - started
 
 
-def assert_unavailable(response, elapsed: float) -> None:
-    assert response.status_code == 503, response.get_data(as_text=True)[:500]
-    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
-    assert response.headers["Retry-After"]
-    assert elapsed < LIMIT + MARGIN, elapsed
-
-
-def applied(application, key: str) -> int:
-    with application.app_context():
-        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
-            PointTransaction.idempotency_key == key)).scalar_one()
-        db.session.remove()
-        return count
-
-
 def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(drill):
     application, server, token, portal = drill
     users = ("alice", "bob", "carol", "dave")
@@ -101,11 +85,11 @@ def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(
             during = list(pool.map(
                 lambda i: earn(application, token, f"frozen-{i}", users[i]), range(3)))
         for response, elapsed in during:
-            assert_unavailable(response, elapsed)
+            assert_unavailable(response, elapsed, LIMIT + MARGIN)
         # The pool dropped its connections: these need new ones, which never get
         # an answer to their start-up packet either.
         for i in range(2):
-            assert_unavailable(*earn(application, token, f"frozen-new-{i}"))
+            assert_unavailable(*earn(application, token, f"frozen-new-{i}"), LIMIT + MARGIN)
         health, elapsed = timed(lambda: application.test_client().get("/core/health/"))
         assert health.status_code == 503 and health.get_json()["status"] == "unhealthy"
         assert elapsed < LIMIT + MARGIN, elapsed

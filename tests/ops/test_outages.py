@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import PointTransaction
 from app.services import api_clients, ledger_check, tenants
 from app.services.context import Actor
-from tests.ops.conftest import migrate
+from tests.ops.conftest import applied, assert_unavailable, migrate
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]  # drills: a private cluster stopped
 ACTOR = Actor(type="api_client", id=1, label="outage-test")
@@ -61,22 +61,6 @@ def post_earn(client, key: str, user: str = "alice", amount: int = 10):
     return response, time.monotonic() - started
 
 
-def assert_unavailable(response, elapsed: float) -> None:
-    assert elapsed < DEADLINE
-    assert response.status_code == 503, response.get_data(as_text=True)
-    error = response.get_json()["error"]
-    assert error["code"] == "SERVICE_UNAVAILABLE"
-    assert response.headers["Retry-After"]
-
-
-def applied(application, key: str) -> int:
-    with application.app_context():
-        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
-            PointTransaction.idempotency_key == key)).scalar_one()
-        db.session.remove()
-        return count
-
-
 def test_requests_fail_cleanly_while_postgresql_is_down_and_retries_apply_once(outage_app):
     application, server = outage_app
     client = application.test_client()
@@ -84,7 +68,7 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_retries_apply_once(o
 
     server.stop("fast")
     for _ in range(3):  # the pool's dead connections and fresh connects alike
-        assert_unavailable(*post_earn(client, "k-during"))
+        assert_unavailable(*post_earn(client, "k-during"), DEADLINE)
     started = time.monotonic()
     health = client.get("/core/health/")
     assert time.monotonic() - started < 3
