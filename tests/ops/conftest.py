@@ -216,3 +216,33 @@ def migrate(url: str) -> None:
     with application.app_context():
         upgrade(directory=str(Path(__file__).resolve().parents[2] / "migrations"))
         db.engine.dispose()
+
+
+def drill_app(make_app, url: str, *, pre_ping: bool, pool: int, pool_timeout: float,
+              connect_timeout: int, **settings: object) -> tuple[object, str]:
+    """The outage drills' application: a freshly migrated private server holding
+    tenant acme, members alice, bob, carol and dave, and an API client allowed to
+    view and earn points. Returns the application and that client's bearer token."""
+    from app.services import api_clients, members, tenants
+    from app.services.context import Actor
+
+    actor = Actor(type="system", label="outage-drill")
+    migrate(url)
+    config = TestingConfig(url)
+    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": pre_ping, "pool_size": pool,
+                                        "max_overflow": pool, "pool_timeout": pool_timeout,
+                                        "connect_args": {"connect_timeout": connect_timeout}}
+    # The maintenance gate reads the database on every request: uncached, so the
+    # drills see every round trip a request really makes.
+    application = make_app(config, MAINTENANCE_CACHE_SECONDS=0, **settings)
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", actor)
+        for user in ("alice", "bob", "carol", "dave"):
+            members.create(tenant.id, actor, user_id=user)
+        issued = api_clients.create(tenant.id, actor, name="drill",
+                                    permissions="can_view_points,can_earn_points")
+        db.session.remove()
+    token = application.test_client().post("/api/v1/auth/token/", json={
+        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
+    }).get_json()["data"]["access_token"]
+    return application, token

@@ -13,12 +13,11 @@ import pytest
 from flask import request_started
 from sqlalchemy import func, select
 
-from app import config as app_config
 from app.extensions import db
-from app.services import api_clients, ledger_check, members, staff, tenants
+from app.services import ledger_check, staff, tenants
 from app.services.context import Actor
 from tests.conftest import PASSWORD
-from tests.ops.conftest import applied, assert_unavailable, migrate
+from tests.ops.conftest import applied, assert_unavailable, drill_app
 from tests.webtools import Portal, text
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -30,26 +29,13 @@ EARN = "/api/v1/points/earn/"
 
 @pytest.fixture(params=[False, True], ids=["no-pre-ping", "pre-ping"])
 def drill(request, private_postgres, make_app):
-    migrate(private_postgres.url)
-    config = app_config.TestingConfig(private_postgres.url)
-    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": request.param, "pool_size": 4,
-                                        "max_overflow": 4, "pool_timeout": LIMIT,
-                                        "connect_args": {"connect_timeout": 2}}
-    # The maintenance gate reads the database on every request: one more round
-    # trip that must not add to the wait.
-    application = make_app(config, DB_REQUEST_TIMEOUT=LIMIT, MAINTENANCE_CACHE_SECONDS=0)
+    application, token = drill_app(make_app, private_postgres.url, pre_ping=request.param,
+                                   pool=4, pool_timeout=LIMIT, connect_timeout=2,
+                                   DB_REQUEST_TIMEOUT=LIMIT)
     with application.app_context():
-        tenant = tenants.create("acme", "Acme", ACTOR)
-        for user in ("alice", "bob", "carol", "dave"):
-            members.create(tenant.id, ACTOR, user_id=user)
-        staff.create_or_add_role(tenant.id, ACTOR, email="owner@acme.test", role="owner",
-                                 password=PASSWORD)
-        issued = api_clients.create(tenant.id, ACTOR, name="drill",
-                                    permissions="can_view_points,can_earn_points")
+        staff.create_or_add_role(tenants.get_by_slug("acme").id, ACTOR, email="owner@acme.test",
+                                 role="owner", password=PASSWORD)
         db.session.remove()
-    token = application.test_client().post("/api/v1/auth/token/", json={
-        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
-    }).get_json()["data"]["access_token"]
     portal = Portal(application.test_client())
     assert portal.login("owner@acme.test", PASSWORD).status_code == 302
     yield application, private_postgres, token, portal
