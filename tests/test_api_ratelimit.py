@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 import redis
+from flask import Flask
 
 from app import config, create_app
 from app.extensions import db, limiter
@@ -27,9 +28,30 @@ def redis_or_skip() -> redis.Redis:
 
 
 @pytest.fixture
-def make_limited_app(database_url):
-    """An application with rate limiting on (the test configuration turns it off)."""
+def start_app():
+    """Builds an application from a config and pushes its context; every one is
+    popped, and its engine disposed, at the end of the test."""
     created = []
+
+    def start(cfg: config.Config) -> Flask:
+        # The extension object is shared by every app of the process: start clean.
+        limiter._storage_dead = False
+        app = create_app(cfg)
+        ctx = app.app_context()
+        ctx.push()
+        created.append(ctx)
+        return app
+
+    yield start
+    for ctx in reversed(created):
+        db.session.remove()
+        db.engine.dispose()
+        ctx.pop()
+
+
+@pytest.fixture
+def make_limited_app(database_url, start_app):
+    """An application with rate limiting on (the test configuration turns it off)."""
 
     def make(storage: str = "memory://", prefix: str | None = None, **limits: str):
         cfg = config.TestingConfig(database_url)
@@ -40,19 +62,9 @@ def make_limited_app(database_url):
         cfg.RATELIMIT_ANONYMOUS = limits.get("anonymous", "1000/hour")
         cfg.RATELIMIT_AUTHENTICATED = limits.get("authenticated", "1000/hour")
         cfg.RATELIMIT_POINTS = limits.get("points", "1000/hour")
-        # The extension object is shared by every app of the process: start clean.
-        limiter._storage_dead = False
-        app = create_app(cfg)
-        ctx = app.app_context()
-        ctx.push()
-        created.append(ctx)
-        return app
+        return start_app(cfg)
 
-    yield make
-    for ctx in reversed(created):
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
+    return make
 
 
 def _token_request(client):
@@ -125,8 +137,7 @@ def test_a_rejected_request_changes_nothing(make_limited_app, tenant, programme)
 # the environment (JIFEN_ENV=development, so nothing of TestingConfig applies).
 
 @pytest.fixture
-def app_from_env(monkeypatch, database_url):
-    created = []
+def app_from_env(monkeypatch, database_url, start_app):
 
     def make(**env: str):
         for name in list(os.environ):
@@ -139,19 +150,11 @@ def app_from_env(monkeypatch, database_url):
         monkeypatch.setenv("FIELD_ENCRYPTION_KEY", config.TestingConfig()._dev_field_key())
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        limiter._storage_dead = False
-        app = create_app(config.load_config())
+        app = start_app(config.load_config())
         assert app.config["ENV_NAME"] == "development"
-        ctx = app.app_context()
-        ctx.push()
-        created.append(ctx)
         return app
 
-    yield make
-    for ctx in reversed(created):
-        db.session.remove()
-        db.engine.dispose()
-        ctx.pop()
+    return make
 
 
 def _protected(client, token: str | None = None):

@@ -8,7 +8,6 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -19,41 +18,9 @@ from app.extensions import db
 from app.models import PointLot, PointTransaction
 from app.services import clock, idempotency, ledger, members
 from app.services.context import Actor
-from app.services.errors import DomainError
+from tests.concurrency import crashes, run_concurrently
 from tests.ledger_helpers import count, iso
 from tests.ledger_invariants import assert_consistent
-
-WORKERS = 40  # the test app's pool allows 80 connections
-
-
-def run_concurrently(app, calls: list[Callable[[], Any]], workers: int = WORKERS) -> list[Any]:
-    """Run every call on a pool of threads, all released at once. Each result is
-    ("ok", value), ("error", code) for a domain error, or ("crash", repr)."""
-    gate = threading.Event()
-
-    def work(call: Callable[[], Any]) -> tuple[str, Any]:
-        gate.wait()
-        with app.app_context():
-            try:
-                return ("ok", call())
-            except DomainError as exc:
-                return ("error", exc.code)
-            except Exception as exc:  # noqa: BLE001 - a crash is what the test looks for
-                return ("crash", repr(exc))
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=min(workers, len(calls))) as pool:
-        futures = [pool.submit(work, call) for call in calls]
-        gate.set()
-        results = [f.result(timeout=120) for f in futures]
-    db.session.rollback()
-    return results
-
-
-def crashes(results: list[tuple[str, Any]]) -> list[Any]:
-    return [value for kind, value in results if kind == "crash"]
-
 
 def test_it_never_overdraws_under_200_concurrent_spends(app, tenant, make_member, actor):
     make_member(tenant, "alice")

@@ -2,8 +2,6 @@
 counts, and `points activate` / `points verify`."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -12,7 +10,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.services import clock, programme
 from app.services.context import Actor
-from app.services.errors import DomainError
+from tests.concurrency import run_concurrently
 from tests.ledger_invariants import assert_consistent
 from tests.querycount import statements
 
@@ -34,34 +32,11 @@ def record(tenant, event_id, user_id="alice", event_type="login", **extra):
                             event_type=event_type, **extra)
 
 
-def run_together(app, calls, workers=25):
-    gate = threading.Event()
-
-    def work(call):
-        gate.wait()
-        with app.app_context():
-            try:
-                return ("ok", call())
-            except DomainError as exc:
-                return ("error", exc.code)
-            except Exception as exc:  # noqa: BLE001 - a crash is what the test looks for
-                return ("crash", repr(exc))
-            finally:
-                db.session.remove()
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(work, call) for call in calls]
-        gate.set()
-        results = [f.result(timeout=120) for f in futures]
-    db.session.rollback()
-    return results
-
-
 @pytest.mark.postgresql
 def test_fifty_concurrent_events_under_a_daily_limit_award_once(app, tenant, make_member):
     make_member(tenant, "alice")
     sign_in_rule(tenant, limit={"count": 1, "period": "day"})
-    results = run_together(app, [lambda i=i: record(tenant, f"e{i}").text for i in range(50)])
+    results = run_concurrently(app, [lambda i=i: record(tenant, f"e{i}").text for i in range(50)])
     assert [r for r in results if r[0] != "ok"] == []
     assert sorted(r[1] for r in results) == ["0"] * 49 + ["5"]
     assert db.session.execute(text("SELECT count(*) FROM event_awards")).scalar() == 1
@@ -72,7 +47,7 @@ def test_fifty_concurrent_events_under_a_daily_limit_award_once(app, tenant, mak
 def test_the_same_event_sent_concurrently_is_recorded_once(app, tenant, make_member):
     make_member(tenant, "alice")
     sign_in_rule(tenant)
-    results = run_together(app, [lambda: record(tenant, "same") for _ in range(20)])
+    results = run_concurrently(app, [lambda: record(tenant, "same") for _ in range(20)])
     assert [r for r in results if r[0] != "ok"] == []
     assert sum(not r[1].replayed for r in results) == 1
     assert db.session.execute(text("SELECT count(*) FROM point_transactions")).scalar() == 1
@@ -89,7 +64,7 @@ def test_concurrent_activations_activate_each_award_once(app, tenant, make_membe
         for k in range(3):
             record(tenant, f"p{n}-{k}", user_id=f"m{n}", event_type="payment")
     later = clock.now() + timedelta(days=3)
-    results = run_together(app, [lambda: programme.activate_due(batch_size=4, now=later)
+    results = run_concurrently(app, [lambda: programme.activate_due(batch_size=4, now=later)
                                  for _ in range(4)], workers=4)
     assert [r for r in results if r[0] != "ok"] == []
     assert sum(r[1].awards for r in results) == 18
@@ -112,7 +87,7 @@ def test_activation_races_with_revoke_and_events(app, tenant, make_member):
               for k in range(5)]
     calls += [lambda k=k: record(tenant, f"n{k}", event_type="payment", occurred_at=old)
               for k in range(5)]
-    results = run_together(app, calls, workers=13)
+    results = run_concurrently(app, calls, workers=13)
     assert [r for r in results if r[0] == "crash"] == []
     assert_consistent()
 

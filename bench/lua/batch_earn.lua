@@ -1,19 +1,13 @@
 -- wrk script: POST /api/v1/points/batch-earn/ with `size` earn operations each.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
 local counter = 0
 
-function setup(thread)
-  thread:set("tid", math.random(1, 1000000))
-end
+setup = common.setup
 
 function init(args)
-  token = args[1]
-  members = tonumber(args[2])
-  prefix = args[3]
-  first = tonumber(args[4])
+  common.init(args)
   size = tonumber(args[5])
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. token
 end
 
 function request()

@@ -2,25 +2,15 @@
 -- its own idempotency key (the full write path). Args: token, member count,
 -- user_id prefix, first member number, and optionally another path to post to
 -- (bench_api's reference endpoints, which ignore the token and the key).
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
 local counter = 0
-local thread_id = 0
-local threads = {}
 
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
+setup = common.setup
 
 function init(args)
-  token = args[1]
-  members = tonumber(args[2])
-  prefix = args[3]
-  first = tonumber(args[4])
+  common.init(args)
   path = args[5] or "/api/v1/points/earn/"
-  math.randomseed(os.time() + tid * 7919)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. token
 end
 
 function request()

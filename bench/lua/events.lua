@@ -2,25 +2,12 @@
 -- (its event_id is the key: recorded once forever). The bench's two rules for
 -- "bench.payment" (1 point per 10.00 and 5 points each) both match. Args: token,
 -- member count, user_id prefix, first member number.
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+local common = dofile(here .. "common.lua")
 local counter = 0
-local threads = {}
 
-function setup(thread)
-  thread:set("tid", #threads + 1)
-  table.insert(threads, thread)
-end
-
-function init(args)
-  token = args[1]
-  members = tonumber(args[2])
-  prefix = args[3]
-  first = tonumber(args[4])
-  run = os.time()
-  math.randomseed(run + tid * 7919)
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
-  wrk.headers["Authorization"] = "Bearer " .. token
-end
+setup = common.setup
+init = common.init
 
 function request()
   counter = counter + 1

@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from app import create_app
 from app.config import TestingConfig
 from app.extensions import db
+from app.models import PointTransaction
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -26,6 +28,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+def assert_unavailable(response, elapsed: float, deadline: float) -> None:
+    """The outage answer: a 503 SERVICE_UNAVAILABLE envelope with Retry-After,
+    given within `deadline` seconds."""
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
+    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"]
+    assert elapsed < deadline, elapsed
+
+
+def applied(application, key: str) -> int:
+    """How many ledger transactions carry idempotency `key` (a retry must apply once)."""
+    with application.app_context():
+        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
+            PointTransaction.idempotency_key == key)).scalar_one()
+        db.session.remove()
+        return count
 
 
 @pytest.fixture
@@ -197,3 +216,33 @@ def migrate(url: str) -> None:
     with application.app_context():
         upgrade(directory=str(Path(__file__).resolve().parents[2] / "migrations"))
         db.engine.dispose()
+
+
+def drill_app(make_app, url: str, *, pre_ping: bool, pool: int, pool_timeout: float,
+              connect_timeout: int, **settings: object) -> tuple[object, str]:
+    """The outage drills' application: a freshly migrated private server holding
+    tenant acme, members alice, bob, carol and dave, and an API client allowed to
+    view and earn points. Returns the application and that client's bearer token."""
+    from app.services import api_clients, members, tenants
+    from app.services.context import Actor
+
+    actor = Actor(type="system", label="outage-drill")
+    migrate(url)
+    config = TestingConfig(url)
+    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": pre_ping, "pool_size": pool,
+                                        "max_overflow": pool, "pool_timeout": pool_timeout,
+                                        "connect_args": {"connect_timeout": connect_timeout}}
+    # The maintenance gate reads the database on every request: uncached, so the
+    # drills see every round trip a request really makes.
+    application = make_app(config, MAINTENANCE_CACHE_SECONDS=0, **settings)
+    with application.app_context():
+        tenant = tenants.create("acme", "Acme", actor)
+        for user in ("alice", "bob", "carol", "dave"):
+            members.create(tenant.id, actor, user_id=user)
+        issued = api_clients.create(tenant.id, actor, name="drill",
+                                    permissions="can_view_points,can_earn_points")
+        db.session.remove()
+    token = application.test_client().post("/api/v1/auth/token/", json={
+        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
+    }).get_json()["data"]["access_token"]
+    return application, token

@@ -13,13 +13,11 @@ import pytest
 from flask import request_started
 from sqlalchemy import func, select
 
-from app import config as app_config
 from app.extensions import db
-from app.models import PointTransaction
-from app.services import api_clients, ledger_check, members, staff, tenants
+from app.services import ledger_check, staff, tenants
 from app.services.context import Actor
 from tests.conftest import PASSWORD
-from tests.ops.conftest import migrate
+from tests.ops.conftest import applied, assert_unavailable, drill_app
 from tests.webtools import Portal, text
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
@@ -31,26 +29,13 @@ EARN = "/api/v1/points/earn/"
 
 @pytest.fixture(params=[False, True], ids=["no-pre-ping", "pre-ping"])
 def drill(request, private_postgres, make_app):
-    migrate(private_postgres.url)
-    config = app_config.TestingConfig(private_postgres.url)
-    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": request.param, "pool_size": 4,
-                                        "max_overflow": 4, "pool_timeout": LIMIT,
-                                        "connect_args": {"connect_timeout": 2}}
-    # The maintenance gate reads the database on every request: one more round
-    # trip that must not add to the wait.
-    application = make_app(config, DB_REQUEST_TIMEOUT=LIMIT, MAINTENANCE_CACHE_SECONDS=0)
+    application, token = drill_app(make_app, private_postgres.url, pre_ping=request.param,
+                                   pool=4, pool_timeout=LIMIT, connect_timeout=2,
+                                   DB_REQUEST_TIMEOUT=LIMIT)
     with application.app_context():
-        tenant = tenants.create("acme", "Acme", ACTOR)
-        for user in ("alice", "bob", "carol", "dave"):
-            members.create(tenant.id, ACTOR, user_id=user)
-        staff.create_or_add_role(tenant.id, ACTOR, email="owner@acme.test", role="owner",
-                                 password=PASSWORD)
-        issued = api_clients.create(tenant.id, ACTOR, name="drill",
-                                    permissions="can_view_points,can_earn_points")
+        staff.create_or_add_role(tenants.get_by_slug("acme").id, ACTOR, email="owner@acme.test",
+                                 role="owner", password=PASSWORD)
         db.session.remove()
-    token = application.test_client().post("/api/v1/auth/token/", json={
-        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
-    }).get_json()["data"]["access_token"]
     portal = Portal(application.test_client())
     assert portal.login("owner@acme.test", PASSWORD).status_code == 302
     yield application, private_postgres, token, portal
@@ -71,21 +56,6 @@ def timed(fn):
     return response, time.monotonic() - started
 
 
-def assert_unavailable(response, elapsed: float) -> None:
-    assert response.status_code == 503, response.get_data(as_text=True)[:500]
-    assert response.get_json()["error"]["code"] == "SERVICE_UNAVAILABLE"
-    assert response.headers["Retry-After"]
-    assert elapsed < LIMIT + MARGIN, elapsed
-
-
-def applied(application, key: str) -> int:
-    with application.app_context():
-        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
-            PointTransaction.idempotency_key == key)).scalar_one()
-        db.session.remove()
-        return count
-
-
 def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(drill):
     application, server, token, portal = drill
     users = ("alice", "bob", "carol", "dave")
@@ -101,11 +71,11 @@ def test_a_frozen_database_answers_503_within_the_deadline_and_the_app_recovers(
             during = list(pool.map(
                 lambda i: earn(application, token, f"frozen-{i}", users[i]), range(3)))
         for response, elapsed in during:
-            assert_unavailable(response, elapsed)
+            assert_unavailable(response, elapsed, LIMIT + MARGIN)
         # The pool dropped its connections: these need new ones, which never get
         # an answer to their start-up packet either.
         for i in range(2):
-            assert_unavailable(*earn(application, token, f"frozen-new-{i}"))
+            assert_unavailable(*earn(application, token, f"frozen-new-{i}"), LIMIT + MARGIN)
         health, elapsed = timed(lambda: application.test_client().get("/core/health/"))
         assert health.status_code == 503 and health.get_json()["status"] == "unhealthy"
         assert elapsed < LIMIT + MARGIN, elapsed

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import PointTransaction
 from app.services import api_clients, ledger_check, tenants
 from app.services.context import Actor
-from tests.ops.conftest import migrate
+from tests.ops.conftest import applied, assert_unavailable, drill_app, migrate
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]  # drills: a private cluster stopped
 ACTOR = Actor(type="api_client", id=1, label="outage-test")
@@ -28,26 +28,10 @@ DEADLINE = 5.0  # no request may take longer than this, database up or down
 
 @pytest.fixture(params=[False, True], ids=["no-pre-ping", "pre-ping"])
 def outage_app(request, private_postgres, make_app):
-    migrate(private_postgres.url)
-    config = app_config.TestingConfig(private_postgres.url)
     # As in production: short connect timeout; pre-ping off (the default) or on
     # (DB_POOL_PRE_PING=1).
-    config.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": request.param, "pool_size": 8,
-                                        "max_overflow": 8, "pool_timeout": 5,
-                                        "connect_args": {"connect_timeout": 3}}
-    application = make_app(config, MAINTENANCE_CACHE_SECONDS=0)
-
-    with application.app_context():
-        tenant = tenants.create("acme", "Acme", ACTOR)
-        from app.services import members
-        for user in ("alice", "bob", "carol", "dave"):
-            members.create(tenant.id, ACTOR, user_id=user)
-        issued = api_clients.create(tenant.id, ACTOR, name="outage",
-                                    permissions="can_view_points,can_earn_points")
-        db.session.remove()
-    token = application.test_client().post("/api/v1/auth/token/", json={
-        "client_id": issued.client.client_id, "client_secret": issued.client_secret,
-    }).get_json()["data"]["access_token"]
+    application, token = drill_app(make_app, private_postgres.url, pre_ping=request.param,
+                                   pool=8, pool_timeout=5, connect_timeout=3)
     application.config["OUTAGE_TOKEN"] = token
     return application, private_postgres
 
@@ -61,22 +45,6 @@ def post_earn(client, key: str, user: str = "alice", amount: int = 10):
     return response, time.monotonic() - started
 
 
-def assert_unavailable(response, elapsed: float) -> None:
-    assert elapsed < DEADLINE
-    assert response.status_code == 503, response.get_data(as_text=True)
-    error = response.get_json()["error"]
-    assert error["code"] == "SERVICE_UNAVAILABLE"
-    assert response.headers["Retry-After"]
-
-
-def applied(application, key: str) -> int:
-    with application.app_context():
-        count = db.session.execute(select(func.count()).select_from(PointTransaction).where(
-            PointTransaction.idempotency_key == key)).scalar_one()
-        db.session.remove()
-        return count
-
-
 def test_requests_fail_cleanly_while_postgresql_is_down_and_retries_apply_once(outage_app):
     application, server = outage_app
     client = application.test_client()
@@ -84,7 +52,7 @@ def test_requests_fail_cleanly_while_postgresql_is_down_and_retries_apply_once(o
 
     server.stop("fast")
     for _ in range(3):  # the pool's dead connections and fresh connects alike
-        assert_unavailable(*post_earn(client, "k-during"))
+        assert_unavailable(*post_earn(client, "k-during"), DEADLINE)
     started = time.monotonic()
     health = client.get("/core/health/")
     assert time.monotonic() - started < 3

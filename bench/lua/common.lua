@@ -1,0 +1,25 @@
+-- What every bench wrk script shares: a number per wrk thread (`tid`, unique, so
+-- keys built from it never collide between threads), the common args (token,
+-- member count, user_id prefix, first member number) and the JSON + bearer headers.
+-- Loaded with dofile from the script's own folder (wrk runs from any directory).
+local common = {}
+local threads = {}
+
+function common.setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function common.init(args)
+  token = args[1]
+  members = tonumber(args[2])
+  prefix = args[3]
+  first = tonumber(args[4])
+  run = os.time()
+  math.randomseed(run + tid * 7919)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+
+return common
