@@ -19,13 +19,15 @@ from flask import Flask, current_app
 from huey import Huey, crontab
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
+from app import caches
 from app.extensions import db
 
 log = logging.getLogger("jifen.tasks")
 
 huey = Huey("jifen", results=False, storage_class=MemoryStorage)
 _app: Flask | None = None
-_storages: dict[str, Any] = {}
+# One storage per queue URL for the process (a test app may name its own).
+_storages: dict[str, Any] = caches.register({})
 
 
 def queue_url(app: Flask) -> str:

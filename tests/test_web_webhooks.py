@@ -58,7 +58,10 @@ def test_add_shows_the_secret_once_then_send_a_test(people, tenant, receiver):
     assert {"webhook.create", "webhook.ping"} <= actions
 
 
-def test_send_again_disable_and_delete(people, tenant, receiver, clk):
+def test_send_again_disable_and_delete(app, clk, people, tenant, receiver):
+    # Signed in on the frozen clock, which then runs through every retry (31 hours):
+    # keep the portal session alive that long.
+    app.config.update(SESSION_IDLE_MINUTES=10**6, SESSION_MAX_HOURS=10**6)
     owner = people["owner"]
     hook = endpoints.create(tenant.id, SYSTEM, url=receiver.url(), event_types=["*"])
     receiver.script = [500] * 8

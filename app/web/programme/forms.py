@@ -9,12 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import CATEGORIES
 from app.models.programme import LIMIT_PERIODS
+from app.web.forms import Form
 
 AWARD_CHOICES = [("fixed", _l("Fixed points")), ("per_amount", _l("Points per amount")),
                  ("multiplier", _l("Multiplier"))]
@@ -27,7 +28,7 @@ ERROR_FIELDS = {"award": "award_type", "award.points": "points", "award.per": "p
                 "limit.period": "limit_period"}
 
 
-class RuleForm(FlaskForm):
+class RuleForm(Form):
     name = StringField(_l("Name"))
     event_type = StringField(_l("Event type"))
     category = SelectField(_l("Category"), choices=[("", _l("Same as the event type"))]
@@ -49,7 +50,7 @@ class RuleForm(FlaskForm):
     active = BooleanField(_l("Active"))
 
 
-class SimulatorForm(FlaskForm):
+class SimulatorForm(Form):
     user_id = StringField(_l("Member (user id)"))
     level = SelectField(_l("Or a level"), coerce=str)
     event_type = StringField(_l("Event type"))
@@ -57,7 +58,7 @@ class SimulatorForm(FlaskForm):
     occurred_at = StringField(_l("When (local time)"))
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = StringField(_l("Reason"))
     amount = StringField(_l("Refunded amount (empty: everything)"))
 
