@@ -11,7 +11,7 @@ from app.api.openapi.building import (
 from app.models.ledger import CATEGORIES
 from app.models.programme import AWARD_STATUSES, LIMIT_PERIODS
 from app.services import permissions
-from app.services.programme.events import FIELDS as EVENT_FIELDS
+from app.services.programme.event_input import FIELDS as EVENT_FIELDS
 from app.services.programme.rules import FIELDS as RULE_FIELDS
 from app.services.validation import IDEMPOTENCY_KEY_MAX
 
