@@ -12,7 +12,7 @@ from app.api import bp, parsing, ratelimit, serializers, writes
 from app.api.auth import actor, principal, requires
 from app.services import permissions, programme
 from app.services.errors import ValidationFailed
-from app.services.programme.events import FIELDS as EVENT_FIELDS
+from app.services.programme.event_input import FIELDS as EVENT_FIELDS
 from app.services.programme.rules import FIELDS as RULE_FIELDS
 
 REVOKE_FIELDS = ("reason", "amount")

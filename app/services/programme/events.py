@@ -4,19 +4,16 @@
 awards) in one transaction with the member locked, so limits are counted under
 the lock and two events never award past them. An event is recorded once
 forever by its `event_id`: a repeat with the same body gets the first answer.
+Checking the body is in `event_input`, computing the awards (and the read-only
+`preview` and `simulate`) in `simulation`, the views answered in `outcomes`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import bindparam, select, text, update
 
 from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent
@@ -28,221 +25,27 @@ from app.services.errors import (
 from app.services.ledger.entries import (
     default_expiry, ledger_row, lots_table, members_table, tx_table,
 )
-from app.services.programme import rules
-from app.services.programme.checks import check_event_type, check_money
-from app.services.programme.evaluation import (
-    Facts, Line, MemberState, Terms, evaluate, period_bounds,
+from app.services.programme.evaluation import Facts, Line, Terms
+from app.services.programme.event_input import Input, check_input
+from app.services.programme.outcomes import (
+    AwardView, EventOutcome, EventView, Recorded, award_view, event_view,
 )
+from app.services.programme.simulation import award_views, compute
 from app.services.uow import transactional
 from app.services.webhooks import events as webhook_events
-from app.services.validation import (
-    IDEMPOTENCY_KEY_MAX, REASON_MAX, FieldErrors, check_user_id, parse_datetime,
-)
+from app.services.validation import IDEMPOTENCY_KEY_MAX, REASON_MAX
 
-ATTRIBUTES_MAX_BYTES = 4096
-FIELDS = ("event_id", "user_id", "event_type", "amount", "occurred_at", "attributes")
 _m = members_table
 _events, _awards, _pending = (ProgrammeEvent.__table__, EventAward.__table__,
                               PendingAward.__table__)
 
 
-@dataclass(frozen=True)
-class Input:
-    """A checked event body."""
-
-    event_id: str | None
-    user_id: str
-    event_type: str
-    amount: Decimal | None
-    occurred_at: datetime
-    attributes: dict[str, Any]
-    fingerprint: str
-
-
-@dataclass
-class AwardView:
-    rule_id: int
-    rule_name: str
-    points: int
-    status: str
-    available_at: datetime
-    transaction_id: int | None = None
-    revoked_points: int = 0
-    category: str = ""
-    id: int | None = None
-
-
-@dataclass
-class EventView:
-    event_id: str | None
-    user_id: str
-    event_type: str
-    amount: Decimal | None
-    occurred_at: datetime
-    attributes: dict[str, Any]
-    points_awarded: int
-    refunded_amount: Decimal = Decimal("0.00")
-    revoked: bool = False
-    created_at: datetime | None = None
-    id: int | None = None
-
-    @property
-    def status(self) -> str:
-        if self.revoked:
-            return "revoked"
-        return "partially_revoked" if self.refunded_amount else "recorded"
-
-    def as_dict(self) -> dict[str, Any]:
-        """The event as integrations see it (the API, the event.revoked webhook)."""
-        return {"event_id": self.event_id, "user_id": self.user_id,
-                "event_type": self.event_type, "amount": money_text(self.amount),
-                "occurred_at": self.occurred_at, "attributes": self.attributes,
-                "points_awarded": self.points_awarded,
-                "refunded_amount": money_text(self.refunded_amount), "status": self.status,
-                "created_at": self.created_at}
-
-
-def money_text(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-@dataclass
-class EventOutcome:
-    event: EventView
-    awards: list[AwardView]
-    profile: members.Profile | None
-    lines: list[Line] = field(default_factory=list)
-    preview: bool = False
-
-    @property
-    def points_awarded(self) -> int:
-        return sum(a.points for a in self.awards)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """The answer to a POST: `text` as first rendered, and whether this is a repeat."""
-
-    text: str
-    replayed: bool
-    outcome: EventOutcome | None = None
-
-
-# --------------------------------------------------------------------------- input
-
-def _check_attributes(errors: FieldErrors, value: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.add("attributes", _("Attributes are a JSON object."))
-        return {}
-    encoded = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if len(encoded.encode()) > ATTRIBUTES_MAX_BYTES or "\\u0000" in encoded:
-        errors.add("attributes", _("Attributes are at most 4 KiB of JSON, without NUL."))
-        return {}
-    return value
-
-
-def check_input(*, now: datetime, user_id: Any, event_type: Any, event_id: Any = None,
-                amount: Any = None, occurred_at: Any = None, attributes: Any = None,
-                require_event_id: bool = True) -> Input:
-    errors = FieldErrors()
-    if event_id is None and not require_event_id:
-        clean_id = None
-    elif not isinstance(event_id, str) or not 1 <= len(event_id) <= IDEMPOTENCY_KEY_MAX \
-            or "\x00" in event_id:
-        errors.add("event_id", _("An event id is 1 to %(max)s characters of text.",
-                                 max=IDEMPOTENCY_KEY_MAX))
-        clean_id = None
-    else:
-        clean_id = event_id
-    clean_user = check_user_id(errors, user_id)
-    clean_type = check_event_type(errors, event_type)
-    clean_amount = check_money(errors, "amount", amount)
-    when = now
-    if occurred_at is not None:
-        parsed = parse_datetime(occurred_at)
-        if parsed is None:
-            errors.add("occurred_at", _("Use an ISO 8601 date and time, "
-                                        "e.g. 2030-12-31T23:59:59Z."))
-        elif parsed > now:
-            errors.add("occurred_at", _("An event cannot have happened in the future."))
-        else:
-            when = parsed
-    clean_attributes = _check_attributes(errors, attributes)
-    errors.raise_if_any()
-    body = {"user_id": clean_user, "event_type": clean_type,
-            "amount": None if clean_amount is None else str(clean_amount),
-            "occurred_at": None if occurred_at is None else when.isoformat(),
-            "attributes": clean_attributes}
-    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
-                                 .encode()).hexdigest()
-    return Input(clean_id, clean_user, clean_type, clean_amount, when,  # type: ignore[arg-type]
-                 clean_attributes, fingerprint)
-
-
-# --------------------------------------------------------------------------- computing
-
-def awarded_counts(member_id: int, terms: list[Terms], at: datetime, zone: Any
-                   ) -> dict[int, int]:
-    """How many awards each limited rule gave the member in the period holding `at`:
-    one statement, whatever the number of rules and the length of the history
-    (an index range per rule). Awards later refunded still count: the member did
-    sign in, or pay, that day."""
-    limited = [t for t in terms if t.limit_count is not None and t.active]
-    if not limited:
-        return {}
-    conditions = []
-    for t in limited:
-        start, end = period_bounds(t.limit_period or "lifetime", at, zone)
-        parts = [_awards.c.rule_id == t.id]
-        if start is not None:
-            parts += [_awards.c.occurred_at >= start, _awards.c.occurred_at < end]
-        conditions.append(and_(*parts))
-    rows = db.session.execute(
-        select(_awards.c.rule_id, func.count()).where(_awards.c.member_id == member_id,
-                                                      or_(*conditions))
-        .group_by(_awards.c.rule_id)).all()
-    return {rule_id: count for rule_id, count in rows}
-
-
-def compute(tenant: Any, member_row: Any, facts: Facts) -> list[Line]:
-    """The lines an event earns the member now (reads, writes nothing)."""
-    terms = rules.terms_for(tenant.id, facts.event_type)
-    counts = awarded_counts(member_row.id, terms, facts.occurred_at, tenants.zone(tenant))
-    return evaluate(terms, MemberState(member_row.level_id, counts), facts,
-                    tenant.max_points_per_operation)
-
-
-def _award_views(lines: list[Line], facts: Facts, now: datetime) -> list[AwardView]:
-    views = []
-    for line in lines:
-        if line.points <= 0:
-            continue
-        available_at = facts.occurred_at + timedelta(days=line.terms.pending_days)
-        status = "pending" if available_at > now else "available"
-        views.append(AwardView(line.terms.id, line.terms.name, line.points, status,
-                               available_at, category=line.terms.category))
-    return views
-
-
 # --------------------------------------------------------------------------- reading
-
-def _event_view(row: Any, user_id: str) -> EventView:
-    return EventView(row.event_id, user_id, row.event_type, row.amount, row.occurred_at,
-                     row.attributes or {}, row.points_awarded, row.refunded_amount or
-                     Decimal("0.00"), row.revoked, row.created_at, row.id)
-
 
 def award_rows(event_pk: int) -> list[Any]:
     return list(db.session.execute(
         select(_awards).where(_awards.c.event_id == event_pk).order_by(_awards.c.id)))
 
-
-def award_view(row: Any) -> AwardView:
-    return AwardView(row.rule_id, row.rule_name, row.points, row.status, row.available_at,
-                     row.transaction_id, row.revoked_points,
-                     (row.rule_values or {}).get("category", ""), row.id)
 
 
 def find_event_row(tenant_id: int, event_id: Any) -> Any:
@@ -260,7 +63,7 @@ def find_event_row(tenant_id: int, event_id: Any) -> Any:
 
 def get(tenant_id: int, event_id: Any) -> EventOutcome:
     row = find_event_row(tenant_id, event_id)
-    return EventOutcome(_event_view(row, row.user_id),
+    return EventOutcome(event_view(row, row.user_id),
                         [award_view(a) for a in award_rows(row.id)], None)
 
 
@@ -276,25 +79,8 @@ def recent_for_member(tenant_id: int, member_id: int, limit: int = 10) -> list[E
     for a in db.session.execute(select(_awards).where(
             _awards.c.event_id.in_([r.id for r in rows])).order_by(_awards.c.id)):
         by_event.setdefault(a.event_id, []).append(award_view(a))
-    return [EventOutcome(_event_view(r, r.user_id), by_event.get(r.id, []), None)
+    return [EventOutcome(event_view(r, r.user_id), by_event.get(r.id, []), None)
             for r in rows]
-
-
-# --------------------------------------------------------------------------- preview
-
-def preview(tenant_id: int, **body: Any) -> EventOutcome:
-    """What `record` would award now, writing nothing."""
-    tenant = tenants.get(tenant_id)
-    now = clock.now()
-    given = check_input(now=now, require_event_id=False, **body)
-    member = members.locate(tenant_id, given.user_id)
-    facts = Facts(given.event_type, given.amount, given.occurred_at)
-    lines = compute(tenant, member, facts)
-    awards = _award_views(lines, facts, now)
-    event = EventView(given.event_id, given.user_id, given.event_type, given.amount,
-                      given.occurred_at, given.attributes, sum(a.points for a in awards))
-    return EventOutcome(event, awards, members.profile_of(tenant_id, member), lines, True)
-
 
 # --------------------------------------------------------------------------- recording
 
@@ -350,7 +136,7 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
         raise DomainError(MEMBER_NOT_FOUND)
     facts = Facts(given.event_type, given.amount, given.occurred_at)
     lines = compute(tenant, member, facts)
-    awards = _award_views(lines, facts, now)
+    awards = award_views(lines, facts, now)
     event_pk = db.session.execute(_INSERT_EVENT, {
         "tenant_id": tenant_id, "member_id": member.id, "event_id": given.event_id,
         "event_type": given.event_type, "amount": given.amount,
@@ -427,27 +213,3 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
                   "transaction_ids": tx_ids}, at=now)
     return row
 
-
-def simulate(tenant_id: int, *, event_type: Any, amount: Any = None, occurred_at: Any = None,
-             user_id: Any = None, level_id: int | None = None) -> list[Line]:
-    """The portal's simulator: every rule of the event type, line by line, for a
-    member (with their limits so far) or for a level. Writes nothing."""
-    tenant = tenants.get(tenant_id)
-    now = clock.now()
-    errors = FieldErrors()
-    clean_type = check_event_type(errors, event_type)
-    clean_amount = check_money(errors, "amount", amount)
-    when = now
-    if occurred_at is not None:
-        parsed = parse_datetime(occurred_at)
-        if parsed is None:
-            errors.add("occurred_at", _("Use an ISO 8601 date and time, "
-                                        "e.g. 2030-12-31T23:59:59Z."))
-        else:
-            when = parsed
-    errors.raise_if_any()
-    facts = Facts(clean_type, clean_amount, when)  # type: ignore[arg-type]
-    if user_id:
-        return compute(tenant, members.locate(tenant_id, user_id), facts)
-    return evaluate(rules.terms_for(tenant_id, facts.event_type), MemberState(level_id), facts,
-                    tenant.max_points_per_operation)

@@ -28,7 +28,8 @@ from app.services.ledger.entries import (
 )
 from app.services.programme.checks import check_money
 from app.services.programme.evaluation import Terms, recompute
-from app.services.programme.events import EventView, _event_view, find_event_row
+from app.services.programme.events import find_event_row
+from app.services.programme.outcomes import EventView, event_view
 from app.services.uow import transactional
 from app.services.webhooks import events as webhook_events
 from app.services.validation import FieldErrors, check_reason
@@ -159,7 +160,7 @@ def revoke(tenant_id: int, actor: Actor, event_id: Any, *, reason: Any,
                   "taken_back": taken_back, "cancelled_pending": cancelled,
                   "not_recovered": not_recovered, "reason": reason}, at=now)
     fresh = find_event_row(tenant_id, event.event_id)
-    outcome = RevokeOutcome(_event_view(fresh, member.user_id), taken_back, cancelled,
+    outcome = RevokeOutcome(event_view(fresh, member.user_id), taken_back, cancelled,
                             not_recovered, members.get_profile(tenant_id, member.user_id))
     webhook_events.event_revoked(tenant_id, outcome.event.as_dict(), taken_back, outcome.profile)
     return outcome
