@@ -144,7 +144,7 @@ def test_creating_an_api_client_is_post_redirect_get(app, people, tenant, caplog
     assert [c.name for c in api_clients.list_clients(tenant.id)] == ["Shop backend"]
     assert secret not in created.headers["Location"] and secret not in cookie
     session_data = app.session_interface.get_signing_serializer(app).loads(cookie)
-    assert "jifen_issued_client" in session_data and secret not in repr(session_data)
+    assert "jifen_once_api_client" in session_data and secret not in repr(session_data)
     assert all(secret not in r.getMessage() and secret not in str(vars(r))
                for r in caplog.records)
     assert "no-store" in shown.headers["Cache-Control"]

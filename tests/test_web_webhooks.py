@@ -31,7 +31,7 @@ def test_another_tenants_endpoint_is_not_found(people, other_tenant, receiver):
     assert owner.post(f"/t/acme/settings/webhooks/{theirs.id}/test").status_code == 404
 
 
-def test_add_shows_the_secret_once_then_send_a_test(people, tenant, receiver):
+def test_add_shows_the_secret_once_then_send_a_test(app, people, tenant, receiver):
     admin = people["admin"]
     refused = admin.post("/t/acme/settings/webhooks/", {"url": "ftp://nope"})
     assert refused.status_code == 422
@@ -39,9 +39,13 @@ def test_add_shows_the_secret_once_then_send_a_test(people, tenant, receiver):
         "url": receiver.url(), "event_types": ["points.earned", "points.spent"],
         "description": "CRM"})
     assert response.status_code == 302
+    cookie = admin.client._client.get_cookie("session").value
     page = admin.get(response.headers["Location"])
     secret = text(page).split('data-secret>')[1].split("<")[0]
     assert secret.startswith("whsec_")
+    # Waiting for that page, the secret was in the session cookie only encrypted.
+    session_data = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert "jifen_once_webhook" in session_data and secret not in repr(session_data)
     assert secret not in text(admin.get(response.headers["Location"]))  # once
     hook_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     assert admin.post(f"/t/acme/settings/webhooks/{hook_id}/test").status_code == 302

@@ -1,19 +1,19 @@
 """Integration credentials (owner only): create (the secret shown once), revoke.
 
 Creating is POST-redirect-GET, so a reload cannot create a second client: the
-new secret waits in the session, encrypted (the session is a signed cookie,
-readable by whoever holds it), for the one page the redirect leads to, which
-takes it out. It is never in a URL, a log line or the database."""
+new secret waits for the one page the redirect leads to (shown_once). The
+database keeps only its hash."""
 from __future__ import annotations
 
-from flask import flash, redirect, session, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services import api_clients, crypto
+from app.services import api_clients
 from app.services.api_clients import IssuedClient
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE_API_CLIENTS
+from app.web import shown_once
 from app.web.admin import bp
 from app.web.admin.forms import ApiClientForm, ButtonForm
 from app.web.context import actor
@@ -21,24 +21,20 @@ from app.web.render import page, refuse
 from app.web.tenancy import TenantContext, tenant_view
 
 
-ISSUED = "jifen_issued_client"
-
-
 def _keep_for_one_read(tc: TenantContext, issued: IssuedClient) -> None:
-    session[ISSUED] = {"tenant_id": tc.tenant.id, "client_pk": issued.client.id,
-                       "secret": crypto.encrypt(issued.client_secret)}
+    shown_once.keep("api_client", tc.tenant.id, issued.client.id, issued.client_secret)
 
 
 def _take_issued(tc: TenantContext) -> IssuedClient | None:
-    kept = session.pop(ISSUED, None)
-    if not isinstance(kept, dict) or kept.get("tenant_id") != tc.tenant.id:
+    kept = shown_once.take("api_client", tc.tenant.id)
+    if kept is None:
         return None
-    secret = crypto.decrypt(kept.get("secret"))
+    client_pk, secret = kept
     try:
-        client = api_clients.get(tc.tenant.id, kept.get("client_pk"))
+        client = api_clients.get(tc.tenant.id, client_pk)
     except DomainError:
         return None
-    return IssuedClient(client, secret) if secret else None
+    return IssuedClient(client, secret)
 
 
 def _listing(tc: TenantContext, form: ApiClientForm, status: int = 200,

@@ -3,20 +3,19 @@ after a redirect), the list with each endpoint's health, its deliveries, "Send a
 test", "Send again", disable and enable, delete after a confirmation page."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.services.webhooks import endpoints
-from app.web import labels
+from app.web import labels, shown_once
 from app.web.admin import bp
 from app.web.admin.forms import ButtonForm, WebhookForm
 from app.web.context import actor
 from app.web.render import refuse
 from app.web.tenancy import TenantContext, tenant_view
 
-SHOWN_ONCE = "webhook_secret_once"
 
 
 @bp.app_template_global("delivery_status_label")
@@ -46,9 +45,9 @@ def webhooks_list(tc: TenantContext):
         except DomainError as exc:
             status = refuse(form, exc)
         else:
-            # Kept for the next page only (post-redirect-get); the database has
-            # it encrypted and no page shows it again.
-            session[SHOWN_ONCE] = {"id": created.id, "secret": created.secret}
+            # For the next page only (post-redirect-get); the database has it
+            # encrypted and no page shows it again.
+            shown_once.keep("webhook", tc.tenant.id, created.id, created.secret)
             return redirect(url_for("admin.webhook", endpoint_id=created.id))
     return _listing(tc, form, status)
 
@@ -57,8 +56,8 @@ def webhooks_list(tc: TenantContext):
 @tenant_view(MANAGE)
 def webhook_detail(tc: TenantContext, endpoint_id: int):
     endpoint = _get(tc, endpoint_id)
-    once = session.pop(SHOWN_ONCE, None)
-    secret = once["secret"] if once and once.get("id") == endpoint.id else None
+    once = shown_once.take("webhook", tc.tenant.id, endpoint.id)
+    secret = once[1] if once else None
     status_filter = request.args.get("status") or None
     try:
         deliveries = endpoints.deliveries(tc.tenant.id, endpoint.id,
