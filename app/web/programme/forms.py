@@ -11,17 +11,20 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.models import CATEGORIES
 from app.models.programme import LIMIT_PERIODS
 from app.web.forms import Form
 
-AWARD_CHOICES = [("fixed", _l("Fixed points")), ("per_amount", _l("Points per amount")),
-                 ("multiplier", _l("Multiplier"))]
-PERIOD_CHOICES = [("", _l("No limit")), ("day", _l("per day")), ("week", _l("per week")),
-                  ("month", _l("per month")), ("lifetime", _l("in all"))]
-assert {p for p, _ in PERIOD_CHOICES if p} == set(LIMIT_PERIODS)
+# SelectChoice, not a dict: WTForms takes a dict's labels as plain strings only.
+AWARD_CHOICES = [SelectChoice("fixed", _l("Fixed points")),
+                 SelectChoice("per_amount", _l("Points per amount")),
+                 SelectChoice("multiplier", _l("Multiplier"))]
+PERIOD_CHOICES = [SelectChoice("", _l("No limit")), SelectChoice("day", _l("per day")),
+                  SelectChoice("week", _l("per week")), SelectChoice("month", _l("per month")),
+                  SelectChoice("lifetime", _l("in all"))]
+assert {c.value for c in PERIOD_CHOICES if c.value} == set(LIMIT_PERIODS)
 # Where the service's field names land on the form.
 ERROR_FIELDS = {"award": "award_type", "award.points": "points", "award.per": "per",
                 "award.factor": "factor", "limit": "limit_period", "limit.count": "limit_count",
@@ -31,8 +34,7 @@ ERROR_FIELDS = {"award": "award_type", "award.points": "points", "award.per": "p
 class RuleForm(Form):
     name = StringField(_l("Name"))
     event_type = StringField(_l("Event type"))
-    category = SelectField(_l("Category"), choices=[("", _l("Same as the event type"))]
-                           + [(c, c) for c in CATEGORIES])
+    category = SelectField(_l("Category"))  # choices: translated, per request (views)
     award_type = SelectField(_l("Award"), choices=AWARD_CHOICES)
     points = StringField(_l("Points"))
     per = StringField(_l("For each (amount)"))

@@ -12,6 +12,7 @@ from app.services.errors import DomainError, ValidationFailed
 from app.services.permissions import MANAGE, VIEW
 from app.web.context import actor
 from app.web.programme import bp
+from app.web.members.forms import category_choices
 from app.web.programme.forms import (
     ERROR_FIELDS, RuleForm, SimulatorForm, fill, local_time, rule_values,
 )
@@ -32,14 +33,15 @@ def _remapped(exc: DomainError) -> DomainError:
 
 def _rule_form(tc: TenantContext, **kwargs: Any) -> RuleForm:
     form = RuleForm(**kwargs)
-    form.levels.choices = [(lv.id, lv.level_name) for lv in levels.list_levels(tc.tenant.id)]
+    form.levels.choices = {lv.id: lv.level_name for lv in levels.list_levels(tc.tenant.id)}
+    form.category.choices = category_choices(_("Same as the event type"))
     return form
 
 
 def _simulator(tc: TenantContext, **kwargs: Any) -> SimulatorForm:
     form = SimulatorForm(**kwargs)
-    form.level.choices = [("", _("Any level"))] + [
-        (str(lv.id), lv.level_name) for lv in levels.list_levels(tc.tenant.id)]
+    form.level.choices = {"": _("Any level")} | {
+        str(lv.id): lv.level_name for lv in levels.list_levels(tc.tenant.id)}
     return form
 
 
