@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from app import create_app
-from app.config import TestingConfig
+from app import config as app_config
 from tests.api_fixtures import assert_error
 
 
@@ -34,4 +34,4 @@ def test_a_broken_import_in_the_api_stops_the_app(monkeypatch, database_url):
     """It used to be swallowed, and the app started without its whole API."""
     monkeypatch.setitem(sys.modules, "app.api", None)  # importing it now fails
     with pytest.raises(ImportError):
-        create_app(TestingConfig(database_url))
+        create_app(app_config.TestingConfig(database_url))

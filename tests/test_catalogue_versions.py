@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from app.config import TestingConfig
+from app import config as app_config
 from app.extensions import db
 from app.services import levels, vip
 from tests.conftest import PASSWORD
@@ -16,7 +16,7 @@ from tests.webtools import Portal, text
 
 @pytest.fixture
 def other_worker(database_url):
-    application = create_app(TestingConfig(database_url))
+    application = create_app(app_config.TestingConfig(database_url))
     yield application
     with application.app_context():
         db.engine.dispose()
