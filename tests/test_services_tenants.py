@@ -57,10 +57,29 @@ def test_it_updates_settings_and_audits_before_and_after(tenant, actor):
                                ).scalar_one()
     assert audit.data["before"]["max_points_per_operation"] == 10000
     assert audit.data["after"] == {"name": "Acme 2", "max_points_per_operation": 500,
-                                   "default_expiry_days": 90, "timezone": "UTC"}
+                                   "default_expiry_days": 90, "timezone": "UTC",
+                                   "expiry_notice_days": 7}
     with refused("VALIDATION_ERROR"):
         tenants.update_settings(tenant.id, actor, name="", max_points_per_operation=5,
                                 default_expiry_days=None)
+
+
+@pytest.mark.parametrize("days", [0, -1, 366, True, "7"])
+def test_the_expiry_notice_days_are_a_whole_number_of_days_up_to_a_year(tenant, actor, days):
+    with refused("VALIDATION_ERROR") as info:
+        tenants.update_settings(tenant.id, actor, name="Acme", max_points_per_operation=500,
+                                default_expiry_days=None, expiry_notice_days=days)
+    assert list(info.value.details["field_errors"]) == ["expiry_notice_days"]
+
+
+def test_the_expiry_notice_days_change_and_are_audited(tenant, actor):
+    tenants.update_settings(tenant.id, actor, name="Acme", max_points_per_operation=500,
+                            default_expiry_days=None, expiry_notice_days=14)
+    assert tenants.get(tenant.id).expiry_notice_days == 14
+    audit = db.session.execute(select(AuditLog).where(AuditLog.action == "tenant.settings")
+                               ).scalar_one()
+    assert (audit.data["before"]["expiry_notice_days"],
+            audit.data["after"]["expiry_notice_days"]) == (7, 14)
 
 
 def test_an_unknown_tenant_is_not_found(app):

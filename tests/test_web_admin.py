@@ -77,10 +77,12 @@ def test_settings_are_validated_by_the_service(people, tenant):
     bad = people["admin"].post("/t/acme/settings", {"name": "", "max_points_per_operation": "0"})
     assert bad.status_code == 422
     ok = people["admin"].post("/t/acme/settings", {"name": "Acme+", "max_points_per_operation": "500",
-                                                  "default_expiry_days": ""})
+                                                  "default_expiry_days": "",
+                                                  "expiry_notice_days": "14"})
     assert ok.status_code == 302
     fresh()
-    assert db.session.get(Tenant, tenant.id).max_points_per_operation == 500
+    saved = db.session.get(Tenant, tenant.id)
+    assert (saved.max_points_per_operation, saved.expiry_notice_days) == (500, 14)
 
 
 def test_staff_add_change_role_deactivate(people, tenant):

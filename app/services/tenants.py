@@ -23,6 +23,8 @@ from app.services.validation import FieldErrors, check_positive_int, check_text
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_POINTS_CEILING = 1_000_000_000
 MAX_EXPIRY_DAYS = 36500
+# points.expiring_soon: how many days ahead a member's lots are announced.
+MAX_NOTICE_DAYS = 365
 NAME_MAX = 200
 
 
@@ -138,8 +140,9 @@ def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 1
 
 @transactional
 def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_operation: Any,
-                    default_expiry_days: Any, timezone: Any = None) -> Tenant:
-    """Change the settings; `timezone` None keeps the current one."""
+                    default_expiry_days: Any, timezone: Any = None,
+                    expiry_notice_days: Any = None) -> Tenant:
+    """Change the settings; `timezone` or `expiry_notice_days` None keeps the current one."""
     tenant = get(tenant_id)
     errors = FieldErrors()
     name = check_text(errors, "name", name, NAME_MAX, required=True)
@@ -150,15 +153,21 @@ def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_o
     if timezone is None:
         timezone = tenant.timezone
     check_timezone(errors, timezone)
+    if expiry_notice_days is None:
+        expiry_notice_days = tenant.expiry_notice_days
+    check_positive_int(errors, "expiry_notice_days", expiry_notice_days, MAX_NOTICE_DAYS)
     errors.raise_if_any()
     before = {"name": tenant.name, "max_points_per_operation": tenant.max_points_per_operation,
-              "default_expiry_days": tenant.default_expiry_days, "timezone": tenant.timezone}
+              "default_expiry_days": tenant.default_expiry_days, "timezone": tenant.timezone,
+              "expiry_notice_days": tenant.expiry_notice_days}
     tenant.name = name
     tenant.max_points_per_operation = max_points_per_operation
     tenant.default_expiry_days = default_expiry_days
     tenant.timezone = timezone
+    tenant.expiry_notice_days = expiry_notice_days
     after = {"name": name, "max_points_per_operation": max_points_per_operation,
-             "default_expiry_days": default_expiry_days, "timezone": timezone}
+             "default_expiry_days": default_expiry_days, "timezone": timezone,
+             "expiry_notice_days": expiry_notice_days}
     audit.record(tenant.id, actor, "tenant.settings", "tenant", tenant.id,
                  {"before": before, "after": after})
     return tenant

@@ -28,6 +28,10 @@ class SettingsForm(Form):
     timezone = StringField(_l("Time zone"),
                            description=_l("An IANA name such as Asia/Shanghai: the day of "
                                           "rule limits, and how the portal shows times."))
+    expiry_notice_days = IntegerField(
+        _l("Announce expiring points (days ahead)"), validators=[Optional()],
+        description=_l("The points.expiring_soon webhook tells integrations this many days "
+                       "before a member's points expire."))
 
 
 class StaffForm(Form):

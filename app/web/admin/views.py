@@ -27,7 +27,8 @@ def settings(tc: TenantContext):
                     tc.tenant.id, actor(), name=form.name.data,
                     max_points_per_operation=form.max_points_per_operation.data,
                     default_expiry_days=form.default_expiry_days.data,
-                    timezone=(form.timezone.data or "").strip() or None)
+                    timezone=(form.timezone.data or "").strip() or None,
+                    expiry_notice_days=form.expiry_notice_days.data)
             except DomainError as exc:
                 status = refuse(form, exc)
             else:
