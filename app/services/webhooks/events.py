@@ -83,7 +83,7 @@ def levels_recomputed(tenant_id: int, before: dict[int, int | None] | None) -> N
         return
     subs = subscribers(tenant_id)
     level_list = {lv.id: lv for lv in levels.list_levels(tenant_id, fresh=True)}
-    for profile in members.profiles(tenant_id, moved):
+    for profile in members.profiles(tenant_id, [members.MemberRecord.of(r) for r in moved]):
         old = level_list.get(before.get(profile.id))
         write(subs, "level.changed", {"profile": profile_data(profile), "from_level": _level(old),
                                       "to_level": _level(profile.level)})
@@ -213,7 +213,8 @@ def tags_expired(holdings: list[Any]) -> None:
         member_rows = db.session.execute(
             select(Member.__table__)
             .where(Member.__table__.c.id.in_({r.member_id for r in rows}))).all()
-        profiles = {p.id: p for p in members.profiles(tenant_id, list(member_rows))}
+        profiles = {p.id: p for p in members.profiles(
+            tenant_id, [members.MemberRecord.of(r) for r in member_rows])}
         for h in rows:
             tag = {"id": h.tag_id, "tag_name": h.tag_name, "tag_type": h.tag_type,
                    "rank": h.rank, "expires_at": h.expires_at}
