@@ -15,7 +15,8 @@ import time
 
 import psycopg
 
-from bench.common import ADMIN_URL, PYTHON, ROOT, flask, recreate_database, report, seeded_database
+from bench.common import (ADMIN_URL, PYTHON, ROOT, database_name, flask, recreate_database, report,
+                          seeded_database)
 
 # Everything `points expire` writes, in one statement: an `expire` entry per due
 # lot with its running balance, an allocation, the lot emptied, the balance moved.
@@ -64,7 +65,7 @@ def _run_measured(url: str, *args: str) -> tuple[str, int]:
 def _template_exists(name: str) -> bool:
     with psycopg.connect(ADMIN_URL) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                            (name,)).fetchone() is not None
+                            (database_name(name),)).fetchone() is not None
 
 
 def main() -> None:

@@ -13,20 +13,26 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Two checkouts benchmarking on one server keep their scratch databases apart.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "")
+
+
+def database_name(name: str) -> str:
+    return f"{DB_PREFIX}{name}"
 
 
 def database_url(name: str) -> str:
     base = ADMIN_URL.rsplit("/", 1)[0]
-    return f"{base}/{name}"
+    return f"{base}/{database_name(name)}"
 
 
 def recreate_database(name: str, template: str | None = None) -> str:
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{database_name(name)}" WITH (FORCE)')
         if template:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            conn.execute(f'CREATE DATABASE "{database_name(name)}" TEMPLATE "{database_name(template)}"')
         else:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{database_name(name)}"')
     return database_url(name)
 
 
