@@ -317,3 +317,23 @@ def test_revoke_refuses_a_member_whose_points_are_disabled(full, programme):
                  "POINTS_DISABLED")
     assert_error(event(full, "p2", event_type="payment"), 422, "POINTS_DISABLED")
     assert ledger_state() == before
+
+
+@pytest.mark.parametrize("event_id", ["order/2026/0001", "a/revoke", "shop/ünïcode/7"])
+def test_an_event_id_with_slashes_is_fetched_and_revoked_by_its_path(full, programme, event_id):
+    """CONTRACT allows any event_id of 1-255 characters: one with `/` is reachable raw
+    and percent-encoded, even when it ends like the revoke path."""
+    from urllib.parse import quote
+
+    assert_success(rule(full), 201)
+    assert assert_success(event(full, event_id), 201)["event"]["event_id"] == event_id
+    for path in (event_id, quote(event_id, safe="")):
+        got = assert_success(full.get(f"{EVENTS}{path}/"))
+        assert got["event"]["event_id"] == event_id and got["awards"][0]["points"] == 5
+    data = assert_success(full.post(f"{EVENTS}{quote(event_id, safe='')}/revoke/",
+                                    json={"reason": "refund"}), 201)
+    assert data["event"]["event_id"] == event_id and data["taken_back"] == 5
+    assert_error(full.post(f"{EVENTS}{event_id}/revoke/", json={"reason": "again"}), 409,
+                 "ALREADY_REVOKED")
+    assert_error(full.get(f"{EVENTS}{event_id}/extra/"), 404, "EVENT_NOT_FOUND")
+    assert_consistent()

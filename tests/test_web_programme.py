@@ -127,3 +127,18 @@ def test_the_time_zone_is_a_setting_and_names_the_portals_times(people, tenant):
                                          "timezone": "Asia/Shanghai"})
     assert ok.status_code == 302
     assert "Times are shown in Asia/Shanghai." in text(admin.get(RULES))
+
+
+def test_an_event_id_with_slashes_has_its_page_and_revoke(people, tenant, actor, make_member):
+    make_member(tenant, "alice")
+    programme.create_rule(tenant.id, actor, {"name": "Pay", "event_type": "payment",
+                                             "award": {"type": "fixed", "points": 8}})
+    programme.record(tenant.id, actor, lambda o: "", event_id="shop/2026/1", user_id="alice",
+                     event_type="payment", amount="20")
+    member_page = text(people["support"].get("/t/acme/members/alice/"))
+    link = member_page.split('href="/t/acme/events/', 1)[1].split('"', 1)[0]
+    page = people["support"].get(f"/t/acme/events/{link}")
+    assert page.status_code == 200 and "shop/2026/1" in text(page)
+    done = people["support"].post("/t/acme/events/shop/2026/1/revoke", data={"reason": "refund"})
+    assert done.status_code == 302
+    assert "Revoked" in text(people["support"].get(done.headers["Location"]))

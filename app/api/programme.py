@@ -123,13 +123,13 @@ def preview_event() -> Response:
         principal().tenant_id, **{name: body.get(name) for name in EVENT_FIELDS})))
 
 
-@bp.get("/v1/events/<event_id>/")
+@bp.get("/v1/events/<path:event_id>/")
 @requires(permissions.VIEW)
 def get_event(event_id: str) -> Response:
     return envelope.success(outcome(programme.get_event(principal().tenant_id, event_id)))
 
 
-@bp.post("/v1/events/<event_id>/revoke/")
+@bp.post("/v1/events/<path:event_id>/revoke/")
 @requires(permissions.ADJUST, limit=ratelimit.points)
 def revoke_event(event_id: str) -> Response:
     body = parsing.json_object(REVOKE_FIELDS)

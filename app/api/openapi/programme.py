@@ -18,8 +18,9 @@ from app.services.validation import IDEMPOTENCY_KEY_MAX
 RULE_ID = param("rule_id", "path", {**INT64, "minimum": 1}, "The rule.")
 EVENT_ID = param("event_id", "path", {"type": "string", "minLength": 1,
                                       "maxLength": IDEMPOTENCY_KEY_MAX,
-                                      "pattern": r"^[^\s/\\\x00-\x1f\x7f?#%]+$"},
-                 "The integration's id of the event.")
+                                      "pattern": r"^[^\s\\\x00-\x1f\x7f?#%]+$"},
+                 "The integration's id of the event. An id with `/` is reachable as it is "
+                 "or percent-encoded (`%2F`).")
 
 
 def schemas() -> dict[str, Any]:

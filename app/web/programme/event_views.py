@@ -22,13 +22,13 @@ def _render(tc: TenantContext, event_id: str, form: RevokeForm | None, status: i
                            form=form), status
 
 
-@bp.route("/t/<slug>/events/<event_id>/")
+@bp.route("/t/<slug>/events/<path:event_id>/")
 @tenant_view(VIEW)
 def event(tc: TenantContext, event_id: str):
     return _render(tc, event_id, RevokeForm(formdata=None) if tc.can(ADJUST) else None)
 
 
-@bp.route("/t/<slug>/events/<event_id>/revoke", methods=["POST"])
+@bp.route("/t/<slug>/events/<path:event_id>/revoke", methods=["POST"])
 @tenant_view(ADJUST)
 def revoke(tc: TenantContext, event_id: str):
     form = RevokeForm()
