@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.models import AuditLog, Member
@@ -185,9 +186,8 @@ def test_the_database_refuses_to_change_a_note(tenant, crowd, actor):
     member_card.add_note(tenant.id, actor, "alice", "kept")
     db.session.commit()
     for statement in ("UPDATE member_notes SET body = 'changed'", "DELETE FROM member_notes"):
-        with pytest.raises(Exception):
-            with db.session.begin_nested():
-                db.session.execute(text(statement))
+        with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+            db.session.execute(text(statement))
     db.session.rollback()
     assert db.session.execute(text("SELECT body FROM member_notes")).scalars().all() == ["kept"]
 
