@@ -16,17 +16,16 @@ from tests.conftest import SYSTEM
 pytestmark = pytest.mark.browser
 LANGUAGES = ["en", "zh"]
 TEXT = {
-    "en": {"one": "1 member matches.", "created": "Member created.", "saved": "Details saved.",
-           "off": "Points switched off for this member.", "on": "Points switched on for this member.",
-           "disabled": "Points are off", "note": "Note added.", "none": "No members match.",
-           "bad_email": "Not a valid email address.", "bad_code": "1 to 3 digits",
-           "required": "This field is required.", "exists": "already exists",
-           "saved_settings": "Settings saved.", "zero": "0 members match.", "refused": "Points are disabled for this member."},
-    "zh": {"one": "共 1 位会员符合。", "created": "会员已创建。", "saved": "资料已保存。",
-           "off": "已关闭该会员的积分。", "on": "已开启该会员的积分。", "disabled": "积分已关闭",
-           "note": "备注已添加。", "none": None, "bad_email": "电子邮箱地址无效。",
-           "bad_code": "1 至 3 位数字", "required": None, "exists": "已存在",
-           "saved_settings": None, "zero": "共 0 位会员符合。", "refused": "该会员的积分已停用。"},
+    "en": {"one": "1 member matches.", "zero": "0 members match.", "created": "Member created.",
+           "saved": "Details saved.", "off": "Points switched off for this member.",
+           "on": "Points switched on for this member.", "disabled": "Points are off",
+           "note": "Note added.", "bad_email": "Not a valid email address.",
+           "bad_code": "1 to 3 digits", "exists": "already exists",
+           "refused": "Points are disabled for this member."},
+    "zh": {"one": "共 1 位会员符合。", "zero": "共 0 位会员符合。", "created": "会员已创建。",
+           "saved": "资料已保存。", "off": "已关闭该会员的积分。", "on": "已开启该会员的积分。",
+           "disabled": "积分已关闭", "note": "备注已添加。", "bad_email": "电子邮箱地址无效。",
+           "bad_code": "1 至 3 位数字", "exists": "已存在", "refused": "该会员的积分已停用。"},
 }
 
 
