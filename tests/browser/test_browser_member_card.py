@@ -16,13 +16,13 @@ from tests.conftest import SYSTEM
 pytestmark = pytest.mark.browser
 LANGUAGES = ["en", "zh"]
 TEXT = {
-    "en": {"one": "1 member matches.", "zero": "0 members match.", "created": "Member created.",
+    "en": {"one": "Matching members: 1", "zero": "Matching members: 0", "created": "Member created.",
            "saved": "Details saved.", "off": "Points switched off for this member.",
            "on": "Points switched on for this member.", "disabled": "Points are off",
            "note": "Note added.", "bad_email": "Not a valid email address.",
            "bad_code": "1 to 3 digits", "exists": "already exists",
            "refused": "Points are disabled for this member."},
-    "zh": {"one": "共 1 位会员符合。", "zero": "共 0 位会员符合。", "created": "会员已创建。",
+    "zh": {"one": "符合条件的会员：1", "zero": "符合条件的会员：0", "created": "会员已创建。",
            "saved": "资料已保存。", "off": "已关闭该会员的积分。", "on": "已开启该会员的积分。",
            "disabled": "积分已关闭", "note": "备注已添加。", "bad_email": "电子邮箱地址无效。",
            "bad_code": "1 至 3 位数字", "exists": "已存在", "refused": "该会员的积分已停用。"},
@@ -91,8 +91,8 @@ def test_an_exact_email_finds_the_member_and_a_partial_one_does_not(page, server
     assert "f***@example.cn" in page.locator("#member-rows").inner_text()
     page.locator("#member-q").fill("fang@example")
     page.wait_for_function("() => document.querySelectorAll('#member-rows tr a').length === 0")
-    page.wait_for_function("() => /(^| )0 /.test(document.getElementById('member-count')"
-                           ".textContent)")
+    page.wait_for_function("() => /[:：] ?0$/.test(document.getElementById('member-count')"
+                           ".textContent.trim())")
     assert page.locator("#member-count").inner_text() == TEXT[language]["zero"]
 
 
