@@ -91,3 +91,34 @@ def test_0007_encrypts_the_responses_stored_in_clear_and_0005_gets_them_back(app
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_0010_computes_the_lookup_hashes_of_members_already_stored(app, tmp_path):
+    from app.services import contact, crypto
+
+    scratch = create_app(app_config.TestingConfig(f"sqlite:///{tmp_path / 'scratch.db'}"))
+    with scratch.app_context():
+        try:
+            upgrade(directory=MIGRATIONS, revision="0009")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO tenants (id, slug, name, max_points_per_operation,"
+                                  " created_at) VALUES (1, 'acme', 'Acme', 10000, '2026-12-01')"))
+                conn.execute(text(
+                    "INSERT INTO members (id, tenant_id, user_id, display_name, email_encrypted,"
+                    " phone_encrypted, total_points, lifetime_points, is_points_enabled,"
+                    " created_at, updated_at) VALUES (1, 1, 'u1', '', :email, :phone, 0, 0, 1,"
+                    " '2026-12-01', '2026-12-01'), (2, 1, 'u2', '', NULL, NULL, 0, 0, 1,"
+                    " '2026-12-01', '2026-12-01')"),
+                    {"email": crypto.encrypt("Alice@Example.com"),
+                     "phone": crypto.encrypt("138-0000-0000")})
+            upgrade(directory=MIGRATIONS, revision="0010")
+            with db.engine.connect() as conn:
+                rows = conn.execute(text("SELECT email_hash, phone_hash FROM members "
+                                         "ORDER BY id")).all()
+            assert rows[0].phone_hash == contact.phone_hash_of("+86 138 0000 0000", "86")
+            assert rows[0].email_hash == crypto.email_hash("alice@example.com")
+            assert tuple(rows[1]) == (None, None)
+            downgrade(directory=MIGRATIONS, revision="0009")
+        finally:
+            db.session.remove()
+            db.engine.dispose()

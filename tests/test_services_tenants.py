@@ -58,7 +58,7 @@ def test_it_updates_settings_and_audits_before_and_after(tenant, actor):
     assert audit.data["before"]["max_points_per_operation"] == 10000
     assert audit.data["after"] == {"name": "Acme 2", "max_points_per_operation": 500,
                                    "default_expiry_days": 90, "timezone": "UTC",
-                                   "expiry_notice_days": 7}
+                                   "expiry_notice_days": 7, "default_country_code": "86"}
     with refused("VALIDATION_ERROR"):
         tenants.update_settings(tenant.id, actor, name="", max_points_per_operation=5,
                                 default_expiry_days=None)

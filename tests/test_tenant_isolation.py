@@ -7,12 +7,12 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import api_clients, ledger, levels, members, staff, vip
+from app.services import api_clients, ledger, levels, member_card, members, staff, vip
 from app.services.errors import DomainError
 from tests.ledger_invariants import assert_consistent
 
 TABLES = ("members", "point_transactions", "point_lots", "levels", "vip_tags", "member_tags",
-          "staff_memberships", "api_clients", "idempotency_records")
+          "staff_memberships", "api_clients", "idempotency_records", "member_notes")
 
 
 def rows_of(tenant_id: int) -> dict[str, list]:
@@ -25,7 +25,8 @@ def rows_of(tenant_id: int) -> dict[str, list]:
 def theirs(other_tenant, make_member, make_staff, actor):
     """The other tenant, with one of everything; `shared` exists in both tenants."""
     make_member(other_tenant, "shared")
-    make_member(other_tenant, "only-theirs")
+    make_member(other_tenant, "only-theirs", email="theirs@example.com", phone="13800000000")
+    note = member_card.add_note(other_tenant.id, actor, "only-theirs", "their note")
     earned = ledger.earn(other_tenant.id, actor, user_id="only-theirs", points_amount=100,
                          category="login")
     spent = ledger.spend(other_tenant.id, actor, user_id="only-theirs", points_amount=10,
@@ -39,7 +40,8 @@ def theirs(other_tenant, make_member, make_staff, actor):
                                 permissions="can_view_points").client
     return {"earn": earned.transaction.id, "spend": spent.transaction.id, "level": level.id,
             "tag": tag.id, "holding": holding.holding_id, "staff": person.id,
-            "client": client.id}
+            "client": client.id, "note": note.id,
+            "member": members.locate(other_tenant.id, "only-theirs").id}
 
 
 @pytest.fixture
@@ -78,6 +80,9 @@ def attempts(tenant, actor, ids):
     yield "NOT_FOUND", lambda: staff.deactivate(t, actor, ids["staff"])
     yield "NOT_FOUND", lambda: api_clients.get(t, ids["client"])
     yield "NOT_FOUND", lambda: api_clients.revoke(t, actor, ids["client"])
+    yield "MEMBER_NOT_FOUND", lambda: member_card.update_details(
+        t, actor, "only-theirs", display_name="x", email=None, phone=None)
+    yield "MEMBER_NOT_FOUND", lambda: member_card.add_note(t, actor, "only-theirs", "mine")
 
 
 def test_no_service_reaches_another_tenants_objects(tenant, other_tenant, theirs, mine, actor):
@@ -94,6 +99,10 @@ def test_no_service_reaches_another_tenants_objects(tenant, other_tenant, theirs
 def test_reads_show_only_the_tenants_own_objects(tenant, other_tenant, theirs, mine, actor):
     assert [p.user_id for p in members.search(tenant.id).items] == ["shared"]
     assert members.search(tenant.id, q="only").items == []
+    assert members.search(tenant.id, q="138 0000 0000").items == []
+    assert members.search(tenant.id, q="theirs@example.com").items == []
+    assert members.count(tenant.id, q="13800000000") == 0
+    assert member_card.notes(tenant.id, theirs["member"]) == []
     assert members.search(tenant.id, level_id=theirs["level"]).items == []
     assert members.search(tenant.id, tag_id=theirs["tag"]).items == []
     assert [t.points_amount for t in ledger.transactions_page(tenant.id, "shared").items] == [10]

@@ -22,7 +22,7 @@ def keys_generate() -> None:
 def keys_rotate(batch_size: int) -> None:
     """Re-encrypt every member's email and phone, and the stored idempotent
     responses, under the newest key (the first of FIELD_ENCRYPTION_KEY), and
-    recompute the email lookup hashes."""
+    recompute the email and phone lookup hashes."""
     from app.services import pii_keys
 
     interactive = sys.stderr.isatty()

@@ -5,7 +5,7 @@ from app.models.integration import (
     ApiClient, IdempotencyRecord, RefreshToken, SystemSetting, TokenFamily,
 )
 from app.models.ledger import CATEGORIES, KINDS, LotAllocation, PointLot, PointTransaction
-from app.models.member import Level, Member
+from app.models.member import Level, Member, MemberNote
 from app.models.programme import (
     EarningRule, EventAward, PendingAward, ProgrammeEvent, Revocation,
 )
@@ -16,7 +16,7 @@ from app.models.webhook import WebhookEndpoint, WebhookMessage
 
 __all__ = [
     "ApiClient", "AuditLog", "CATEGORIES", "DailyStat", "EarningRule", "EventAward",
-    "IdempotencyRecord", "KINDS", "Level", "LotAllocation", "Member", "MemberTag",
+    "IdempotencyRecord", "KINDS", "Level", "LotAllocation", "Member", "MemberNote", "MemberTag",
     "PendingAward", "PointLot", "PointTransaction", "ProgrammeEvent", "ROLES", "RefreshToken",
     "Revocation", "StaffMembership", "StaffUser", "SystemSetting", "Tenant", "TokenFamily",
     "VipTag", "WebhookEndpoint", "WebhookMessage",

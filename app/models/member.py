@@ -52,6 +52,7 @@ class Member(db.Model):
         ),
         Index("ix_members_tenant_level", "tenant_id", "level_id"),
         Index("ix_members_tenant_email_hash", "tenant_id", "email_hash"),
+        Index("ix_members_tenant_phone_hash", "tenant_id", "phone_hash"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,6 +62,8 @@ class Member(db.Model):
     email_encrypted: Mapped[str | None] = mapped_column(Text)
     email_hash: Mapped[str | None] = mapped_column(String(64))
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    # Keyed hash of the number in international form (services/contact.py): exact lookup.
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
     total_points: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_points: Mapped[int] = mapped_column(BigInteger, default=0)
     # Awarded but held back (pending awards): never in the balance, never spendable.
@@ -70,3 +73,24 @@ class Member(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class MemberNote(db.Model):
+    """Staff's internal note on a member: append-only (a trigger refuses changes),
+    never shown to integrations."""
+
+    __tablename__ = "member_notes"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
+                             name="fk_member_notes_tenant_member"),
+        Index("ix_member_notes_member", "tenant_id", "member_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id"))
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Who wrote it, as the audit log names them (the account may change its email later).
+    author_label: Mapped[str] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -34,6 +34,9 @@ class Tenant(db.Model):
     expiry_notice_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     # IANA name: the tenant's day, week and month (rule limits) and the portal's times.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Calling code (digits, no +) that numbers written without one are read with.
+    default_country_code: Mapped[str] = mapped_column(String(3), default="86",
+                                                      server_default="86")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # Bumped with every change of the levels or the VIP catalogue: the key of
     # every process's cached copy of them.

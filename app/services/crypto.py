@@ -88,6 +88,17 @@ def email_hash_candidates(email: str) -> list[str]:
     return [_hash_with(k, value) for k in _keys()]
 
 
+def phone_hash(international: str | None) -> str | None:
+    """Keyed hash of a number already in international form (contact.normalise_phone)."""
+    if not international:
+        return None
+    return _hash_with(_keys()[0], "tel:" + international)
+
+
+def phone_hash_candidates(international: str) -> list[str]:
+    return [_hash_with(k, "tel:" + international) for k in _keys()]
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Member, MemberTag, VipTag
-from app.services import audit, clock, crypto, levels, tenants
+from app.services import audit, clock, contact, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
 from app.services.uow import transactional
@@ -145,6 +145,7 @@ class MemberRecord:
     email_encrypted: str | None
     email_hash: str | None
     phone_encrypted: str | None
+    phone_hash: str | None
     total_points: int
     lifetime_points: int
     level_id: int | None
@@ -246,7 +247,7 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     email = check_email(errors, email)
     phone = check_phone(errors, phone)
     errors.raise_if_any()
-    tenants.get_for_level_write(tenant_id)  # the starting level must not be changing
+    tenant = tenants.get_for_level_write(tenant_id)  # the starting level must not be changing
     try:
         locate(tenant_id, user_id)
     except DomainError:
@@ -258,8 +259,8 @@ def create(tenant_id: int, actor: Actor, *, user_id: Any, display_name: Any = No
     start_level = levels.level_for(level_list, 0)
     member = Member(
         tenant_id=tenant_id, user_id=user_id, display_name=display_name,
-        email_encrypted=crypto.encrypt(email), email_hash=crypto.email_hash(email),
-        phone_encrypted=crypto.encrypt(phone), total_points=0, lifetime_points=0,
+        **contact.columns(tenant.default_country_code, email, phone),
+        total_points=0, lifetime_points=0,
         level_id=start_level.id if start_level else None, is_points_enabled=True,
         created_at=now, updated_at=now,
     )
@@ -294,34 +295,49 @@ def set_points_enabled(tenant_id: int, actor: Actor, user_id: str, enabled: bool
     return profile_of(tenant_id, member)
 
 
-def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
-           tag_id: int | None = None, cursor: str | None = None,
-           page_size: int = 20) -> Page:
-    """Members newest first. `q`: an email (exact, through the keyed hash), or a
+def _conditions(tenant_id: int, q: str | None, level_id: int | None,
+                tag_id: int | None) -> list[Any]:
+    """What a search asks of members. `q`: an email (exact, through the keyed
+    hash), or a phone number (exact, normalised, through the keyed hash), or a
     user_id prefix, or part of the display name."""
-    after = decode_cursor(cursor)
     if q and "\x00" in q:  # PostgreSQL text cannot hold NUL
         raise ValidationFailed({"q": [_("This field cannot contain NUL characters.")]})
-    query = select(Member).where(Member.tenant_id == tenant_id)
-    if q:
-        q = q.strip()
-    if q:
-        if "@" in q:
-            query = query.where(or_(Member.email_hash.in_(crypto.email_hash_candidates(q)),
-                                    Member.user_id == q))
-        else:
-            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            query = query.where(or_(
-                Member.user_id.like(f"{escaped}%", escape="\\"),
-                func.lower(Member.display_name).like(f"%{escaped.lower()}%", escape="\\"),
-            ))
+    where: list[Any] = [Member.tenant_id == tenant_id]
+    q = q.strip() if q else q
+    if q and "@" in q:
+        where.append(or_(Member.email_hash.in_(crypto.email_hash_candidates(q)),
+                         Member.user_id == q))
+    elif q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = [Member.user_id.like(f"{escaped}%", escape="\\"),
+                 func.lower(Member.display_name).like(f"%{escaped.lower()}%", escape="\\")]
+        phone_hashes = contact.phone_query_hashes(q, tenants.get(tenant_id).default_country_code)
+        if phone_hashes:
+            found.append(Member.phone_hash.in_(phone_hashes))
+        where.append(or_(*found))
     if level_id is not None:
-        query = query.where(Member.level_id == level_id)
+        where.append(Member.level_id == level_id)
     if tag_id is not None:
-        query = query.where(exists().where(and_(
+        where.append(exists().where(and_(
             MemberTag.member_id == Member.id, MemberTag.tag_id == tag_id,
             MemberTag.ended_at.is_(None), MemberTag.expires_at > clock.now(),
         )))
+    return where
+
+
+def count(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
+          tag_id: int | None = None) -> int:
+    """How many members a search matches (all its pages)."""
+    return db.session.execute(select(func.count()).select_from(Member).where(
+        *_conditions(tenant_id, q, level_id, tag_id))).scalar_one()
+
+
+def search(tenant_id: int, *, q: str | None = None, level_id: int | None = None,
+           tag_id: int | None = None, cursor: str | None = None,
+           page_size: int = 20) -> Page:
+    """Members newest first, matching `_conditions`."""
+    after = decode_cursor(cursor)
+    query = select(Member).where(*_conditions(tenant_id, q, level_id, tag_id))
     if after is not None:
         query = query.where(Member.id < after)
     rows = [MemberRecord.of(m) for m in db.session.execute(

@@ -3,8 +3,9 @@ under the newest FIELD_ENCRYPTION_KEY.
 
 Rotation: put the new key first in FIELD_ENCRYPTION_KEY (old keys after it),
 deploy, run `flask keys rotate`, then drop the old keys. Until the command has
-run, reads still work (MultiFernet tries every key) and email lookups try the
-hash under every key."""
+run, reads still work (MultiFernet tries every key) and email and phone lookups
+try the hash under every key; the command recomputes both hashes under the new
+key, so the old keys can then go."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,12 +16,13 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import IdempotencyRecord, Member
-from app.services import crypto, idempotency
+from app.models import IdempotencyRecord, Member, Tenant
+from app.services import contact, crypto, idempotency
 from app.services.uow import transactional
 
 _members = Member.__table__
 _records = IdempotencyRecord.__table__
+_tenants = Tenant.__table__
 
 
 @dataclass
@@ -93,12 +95,14 @@ def _rotate_response_batch(rows: list[Any], report: RotationReport) -> None:
 def _rotate_batch(ids: list[int], report: RotationReport) -> None:
     rows = db.session.execute(
         select(_members.c.id, _members.c.email_encrypted, _members.c.phone_encrypted,
-               _members.c.email_hash).where(_members.c.id.in_(ids))
+               _members.c.email_hash, _members.c.phone_hash, _tenants.c.default_country_code)
+        .join(_tenants, _tenants.c.id == _members.c.tenant_id).where(_members.c.id.in_(ids))
     ).all()
     for row in rows:
         report.members += 1
         try:
             email = crypto.decrypt_strict(row.email_encrypted)
+            phone = crypto.decrypt_strict(row.phone_encrypted)
             # Fernet tokens differ on every encryption: rewrite only what the newest
             # key cannot read, so a second run changes nothing.
             new_email = row.email_encrypted if crypto.is_current(row.email_encrypted) \
@@ -109,8 +113,9 @@ def _rotate_batch(ids: list[int], report: RotationReport) -> None:
             report.unreadable += 1
             continue
         new_hash = crypto.email_hash(email)
-        if (new_email, new_phone, new_hash) == (row.email_encrypted, row.phone_encrypted,
-                                                row.email_hash):
+        new_phone_hash = contact.phone_hash_of(phone, row.default_country_code)
+        if (new_email, new_phone, new_hash, new_phone_hash) == (
+                row.email_encrypted, row.phone_encrypted, row.email_hash, row.phone_hash):
             continue
         # Compare-and-set: a member edited since we read it was written under the
         # newest key already, and must not be overwritten with older values.
@@ -121,7 +126,8 @@ def _rotate_batch(ids: list[int], report: RotationReport) -> None:
                 else _members.c.email_encrypted == row.email_encrypted,
                 _members.c.phone_encrypted.is_(None) if row.phone_encrypted is None
                 else _members.c.phone_encrypted == row.phone_encrypted,
-            ).values(email_encrypted=new_email, phone_encrypted=new_phone, email_hash=new_hash)
+            ).values(email_encrypted=new_email, phone_encrypted=new_phone, email_hash=new_hash,
+                     phone_hash=new_phone_hash)
         )
         if result.rowcount:
             report.reencrypted += 1

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, bindparam, func, select
 from app.database import is_postgres
 from app.extensions import db
 from app.models import Tenant
-from app.services import audit, clock
+from app.services import audit, clock, contact
 from app.services.context import Actor
 from app.services.errors import NOT_FOUND, DomainError
 from app.services.uow import transactional
@@ -41,6 +41,7 @@ class TenantRecord:
     catalogue_version: int
     expiry_notice_days: int
     timezone: str
+    default_country_code: str
 
     @classmethod
     def of(cls, source: Any) -> TenantRecord:
@@ -141,8 +142,9 @@ def create(slug: str, name: str, actor: Actor, max_points_per_operation: int = 1
 @transactional
 def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_operation: Any,
                     default_expiry_days: Any, timezone: Any = None,
-                    expiry_notice_days: Any = None) -> Tenant:
-    """Change the settings; `timezone` or `expiry_notice_days` None keeps the current one."""
+                    expiry_notice_days: Any = None, default_country_code: Any = None) -> Tenant:
+    """Change the settings; `timezone`, `expiry_notice_days` or `default_country_code`
+    None keeps the current one."""
     tenant = get(tenant_id)
     errors = FieldErrors()
     name = check_text(errors, "name", name, NAME_MAX, required=True)
@@ -156,18 +158,27 @@ def update_settings(tenant_id: int, actor: Actor, *, name: Any, max_points_per_o
     if expiry_notice_days is None:
         expiry_notice_days = tenant.expiry_notice_days
     check_positive_int(errors, "expiry_notice_days", expiry_notice_days, MAX_NOTICE_DAYS)
+    if default_country_code is None:
+        default_country_code = tenant.default_country_code
+    default_country_code = contact.check_country_code(errors, default_country_code)
     errors.raise_if_any()
     before = {"name": tenant.name, "max_points_per_operation": tenant.max_points_per_operation,
               "default_expiry_days": tenant.default_expiry_days, "timezone": tenant.timezone,
-              "expiry_notice_days": tenant.expiry_notice_days}
+              "expiry_notice_days": tenant.expiry_notice_days,
+              "default_country_code": tenant.default_country_code}
     tenant.name = name
     tenant.max_points_per_operation = max_points_per_operation
     tenant.default_expiry_days = default_expiry_days
     tenant.timezone = timezone
     tenant.expiry_notice_days = expiry_notice_days
+    if default_country_code != tenant.default_country_code:
+        tenant.default_country_code = default_country_code
+        # National numbers are read with the code: their lookup hashes change with it.
+        contact.rehash_phones(tenant.id, default_country_code)
     after = {"name": name, "max_points_per_operation": max_points_per_operation,
              "default_expiry_days": default_expiry_days, "timezone": timezone,
-             "expiry_notice_days": expiry_notice_days}
+             "expiry_notice_days": expiry_notice_days,
+             "default_country_code": default_country_code}
     audit.record(tenant.id, actor, "tenant.settings", "tenant", tenant.id,
                  {"before": before, "after": after})
     return tenant

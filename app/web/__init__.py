@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 
 from app.extensions import login_manager
-from app.services import ledger
+from app.services import contact, ledger
 from app.web import formatting, labels, urls
 from app.web.auth import session as portal_session
 
@@ -53,6 +53,8 @@ def register_templating(app: Flask) -> None:
     app.add_template_filter(formatting.signed, "signed")
     app.add_template_filter(formatting.dt, "dt")
     app.add_template_filter(formatting.day, "day")
+    app.add_template_filter(contact.mask_email, "mask_email")
+    app.add_template_filter(contact.mask_phone, "mask_phone")
     app.add_template_global(urls.url_for_each, "url_for_each")
     token_name = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 

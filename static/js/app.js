@@ -67,3 +67,31 @@
     });
   });
 })();
+
+/* "/" from any page goes to the member search, as on GitHub or Gmail: the
+   members page's box takes focus, and other pages open the members page (whose
+   box is autofocused). Not while typing in a field, nor with a modifier key. */
+(function () {
+  "use strict";
+  function typing(el) {
+    if (!el) { return false; }
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "/" || evt.ctrlKey || evt.metaKey || evt.altKey || evt.defaultPrevented ||
+        typing(evt.target) || typing(document.activeElement)) { return; }
+    var box = document.querySelector("[data-search-box]");
+    if (box) {
+      evt.preventDefault();
+      box.focus();
+      box.select();
+      return;
+    }
+    var link = document.querySelector("nav.tabs a[href$=\"/members/\"]");
+    if (link) {
+      evt.preventDefault();
+      window.location.assign(link.href);
+    }
+  });
+}());

@@ -186,7 +186,9 @@ def document(max_points: int = 10000) -> dict[str, Any]:
                                   AUTH + ["VALIDATION_ERROR"] + COMMON),
                        [*PAGE_PARAMS, fields_param(),
                         param("q", "query", {"type": "string", "maxLength": 200},
-                               "An email (exact), a user_id prefix or part of the name."),
+                               "An email or a phone number (exact; a number without + is read "
+                               "with the tenant's default country code), a user_id prefix "
+                               "or part of the name."),
                         param("level", "query", {**INT64, "minimum": 0},
                                "Only members of this level id.")],
                        operation_id="listProfiles"),

@@ -32,6 +32,11 @@ class SettingsForm(Form):
         _l("Announce expiring points (days ahead)"), validators=[Optional()],
         description=_l("The points.expiring_soon webhook tells integrations this many days "
                        "before a member's points expire."))
+    default_country_code = StringField(
+        _l("Default country calling code"), validators=[Optional(), Length(max=4)],
+        description=_l("Digits only, such as 86: phone numbers written without a + or 00 "
+                       "belong to this country, so 138-0000-0000 and +86 138 0000 0000 "
+                       "find the same member."))
 
 
 class StaffForm(Form):

@@ -28,7 +28,8 @@ def settings(tc: TenantContext):
                     max_points_per_operation=form.max_points_per_operation.data,
                     default_expiry_days=form.default_expiry_days.data,
                     timezone=(form.timezone.data or "").strip() or None,
-                    expiry_notice_days=form.expiry_notice_days.data)
+                    expiry_notice_days=form.expiry_notice_days.data,
+                    default_country_code=form.default_country_code.data or "")
             except DomainError as exc:
                 status = refuse(form, exc)
             else:

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 
-from app.services import ledger, levels, members, programme, vip
+from app.services import ledger, levels, member_card, members, programme, vip
 from app.services.errors import ValidationFailed
 from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
 from app.web.members import bp
+from app.web.members.card_forms import NoteForm, PointsSwitchForm
 from app.web.members.forms import (
     AdjustForm, EarnForm, HistoryFilterForm, SearchForm, SpendForm,
 )
@@ -54,7 +55,11 @@ def index(tc: TenantContext):
         page, error = members.Page([], None, PAGE_SIZE), exc.text()
     args = {k: v for k, v in (("q", form.q.data), ("level", form.level.data),
                               ("tag", form.tag.data)) if v}
-    context = dict(form=form, page=page, args=args, error=error,
+    # How many matched, said above the first page of a search (a plain list is not counted).
+    matched = members.count(tc.tenant.id, **filters) if (
+        error is None and not form.cursor.data and any(v is not None for v in filters.values())
+    ) else None
+    context = dict(form=form, page=page, args=args, error=error, matched=matched,
                    first_page=not form.cursor.data)
     if is_partial():
         return render_template("members/_rows.html", **context)
@@ -133,7 +138,12 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
         fresh["adjust"] = AdjustForm(formdata=None)
     fresh.update({k: v for k, v in forms.items() if k in fresh})
     grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
-    return dict(profile=profile, history_form=history_form, page=page,
+    card = dict(
+        notes=member_card.notes(tc.tenant.id, profile.id),
+        note_form=forms.get("note") or (NoteForm(formdata=None) if tc.can(ADJUST) else None),
+        switch_form=PointsSwitchForm(formdata=None) if tc.can(MANAGE) else None,
+        switch_error=forms.get("switch_error"))
+    return dict(card, profile=profile, history_form=history_form, page=page,
                 events=programme.recent_for_member(tc.tenant.id, profile.id), forms=fresh,
                 vip_form=grant, vip_partial=forms.get("vip_partial"),
                 vip_context=forms.get("vip_context", {}))
@@ -148,4 +158,4 @@ def show(tc: TenantContext, user_id: str):
                                user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))
 
-from app.web.members import points_views  # noqa: E402,F401
+from app.web.members import card_views, points_views  # noqa: E402,F401
