@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from app.services import ledger, levels, members, programme, vip
 from app.services.errors import ValidationFailed
-from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
+from app.services.permissions import ADJUST, EARN, SPEND, VIEW
 from app.web.members import bp
 from app.web.members.forms import (
     AdjustForm, EarnForm, HistoryFilterForm, SearchForm, SpendForm,
@@ -132,7 +132,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     if tc.can(ADJUST):
         fresh["adjust"] = AdjustForm(formdata=None)
     fresh.update({k: v for k, v in forms.items() if k in fresh})
-    grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
+    grant = forms.get("vip") or (grant_form(tc) if tc.can(ADJUST) else None)
     return dict(profile=profile, history_form=history_form, page=page,
                 events=programme.recent_for_member(tc.tenant.id, profile.id), forms=fresh,
                 vip_form=grant, vip_partial=forms.get("vip_partial"),
