@@ -364,7 +364,7 @@ CALLS: list[Call] = [
     form("spend form", f"{T}/members/alice/spend",
          lambda w: {"points_amount": "2", "category": "payment"}),
     form("adjust form", f"{T}/members/alice/adjust",
-         lambda w: {"points_amount": "-1", "reason": "fix"}),
+         lambda w: {"points_amount": "-1", "category": "manual", "reason": "fix"}),
     form("reverse form", lambda w: f"{T}/members/alice/transactions/{w.fresh_earn()}/reverse",
          lambda w: {"reason": "duplicate"}),
     form("grant form submit", lambda w: f"{T}/members/{w.fresh_grantee()}/vip",
