@@ -185,3 +185,15 @@ def test_a_programme_event_finds_its_award(tenant, ann):
     assert [e.event_id for e in found.events] == ["evt-42"]
     assert found.only_transaction.matched_by == "event_id"
     assert found.only_transaction.points_amount == 5
+
+
+def test_a_revoked_event_finds_its_award_and_the_reversal(tenant, ann):
+    programme.create_rule(tenant.id, SYSTEM, {
+        "name": "Sign-in", "event_type": "login", "award": {"type": "fixed", "points": 5}})
+    programme.record(tenant.id, SYSTEM, lambda o: "", event_id="evt-43", user_id="ann",
+                     event_type="login")
+    programme.revoke(tenant.id, SYSTEM, "evt-43", reason="fraud")
+    found = lookup.find(tenant.id, "evt-43")
+    assert found.only_transaction is None
+    assert [(t.kind, t.points_amount) for t in found.transactions] == [("reversal", -5),
+                                                                       ("earn", 5)]

@@ -1,7 +1,8 @@
 """Finding a transaction from whatever a caller quotes: its id, the idempotency
 key or operation id it was written under, the request id of the call that wrote
 it (every ledger row records the request id of its request), or a programme
-event id (the event's award transactions). Tenant-scoped like every loader:
+event id (the event's award transactions, and their reversals if it was
+revoked). Tenant-scoped like every loader:
 another tenant's ids find nothing, the same answer as ids that do not exist."""
 from __future__ import annotations
 
@@ -75,8 +76,8 @@ def find(tenant_id: int, query: str) -> Lookup:
     conditions = [_tx.c.idempotency_key == text, _tx.c.request_id == text]
     if number is not None and is_row_id(number):
         conditions.append(_tx.c.id == number)
-    if events:
-        conditions.append(_tx.c.id.in_(by_event))
+    if events:  # the event's awards, and their reversals when it was revoked
+        conditions += [_tx.c.id.in_(by_event), _tx.c.reverses_id.in_(by_event)]
     rows = db.session.execute(
         select(_tx.c.id, _tx.c.kind, _tx.c.amount, _tx.c.created_at, _tx.c.idempotency_key,
                _tx.c.request_id, _m.c.user_id, _m.c.display_name)
