@@ -143,11 +143,13 @@ HISTORY_OF_ALICE = 60  # over a page of history (25 in the portal, 50 in the API
 def grow(w: World) -> None:
     """Several times more of everything the pages list."""
     tid = w.tenant_id
-    for k in range(1, 7):
+    # Ten of each: their rows (a link each, since deleting asks on a page of its
+    # own) must still make the grown pages clearly larger than the small ones.
+    for k in range(1, 11):
         w.levels[f"level{k}"] = levels.create(tid, SYSTEM, level_name=f"Level {k}",
                                               min_points=k * 40).id
     perks = [vip.create_tag(tid, SYSTEM, tag_name=f"Perk {k}", tag_type=f"perk{k}", rank=1,
-                            duration_days=5).id for k in range(6)]
+                            duration_days=5).id for k in range(10)]
     w.tags.update({f"perk{k}": tag_id for k, tag_id in enumerate(perks)})
     grown = [f"member{i:03d}" for i in range(GROWN_MEMBERS)]
     for user_id in grown:
@@ -364,7 +366,7 @@ CALLS: list[Call] = [
     form("spend form", f"{T}/members/alice/spend",
          lambda w: {"points_amount": "2", "category": "payment"}),
     form("adjust form", f"{T}/members/alice/adjust",
-         lambda w: {"points_amount": "-1", "reason": "fix"}),
+         lambda w: {"points_amount": "-1", "category": "manual", "reason": "fix"}),
     form("reverse form", lambda w: f"{T}/members/alice/transactions/{w.fresh_earn()}/reverse",
          lambda w: {"reason": "duplicate"}),
     form("grant form submit", lambda w: f"{T}/members/{w.fresh_grantee()}/vip",

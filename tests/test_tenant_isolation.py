@@ -7,7 +7,9 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from app.services import api_clients, ledger, levels, member_card, members, staff, vip
+from app.services import (
+    api_clients, consequences, ledger, levels, lookup, member_card, members, staff, vip,
+)
 from app.services.errors import DomainError
 from tests.ledger_invariants import assert_consistent
 
@@ -83,6 +85,13 @@ def attempts(tenant, actor, ids):
     yield "MEMBER_NOT_FOUND", lambda: member_card.update_details(
         t, actor, "only-theirs", display_name="x", email=None, phone=None)
     yield "MEMBER_NOT_FOUND", lambda: member_card.add_note(t, actor, "only-theirs", "mine")
+    # What a confirmation page would say about another tenant's object: nothing.
+    for tx in ("earn", "spend"):
+        yield "NOT_FOUND", lambda tx=tx: ledger.preview_reversal(t, ids[tx])
+    yield "NOT_FOUND", lambda: consequences.level_deletion(t, ids["level"])
+    yield "NOT_FOUND", lambda: consequences.tag_deletion(t, ids["tag"])
+    yield "NOT_FOUND", lambda: consequences.access_removal(t, ids["staff"])
+    yield "NOT_FOUND", lambda: consequences.client_revocation(t, ids["client"])
 
 
 def test_no_service_reaches_another_tenants_objects(tenant, other_tenant, theirs, mine, actor):
@@ -111,6 +120,8 @@ def test_reads_show_only_the_tenants_own_objects(tenant, other_tenant, theirs, m
     assert vip.list_tags(tenant.id, include_inactive=True) == []
     assert staff.list_staff(tenant.id) == []
     assert api_clients.list_clients(tenant.id) == []
+    for query in (str(theirs["earn"]), str(theirs["spend"])):  # their ids find nothing here
+        assert lookup.find(tenant.id, query).transactions == []
     assert members.get_profile(tenant.id, "shared").total_points == 10
     assert members.get_profile(other_tenant.id, "shared").total_points == 0
 

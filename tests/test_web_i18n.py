@@ -34,8 +34,15 @@ def test_every_extracted_message_is_translated_in_both_catalogues(tmp_path):
         assert missing == [], f"{locale}: {missing[:10]}"
         for message in catalogue:
             if message.id and message.string:
-                assert sorted(re.findall(r"%\(\w+\)s", message.id)) == \
-                    sorted(re.findall(r"%\(\w+\)s", message.string)), message.id
+                # A plural (ngettext) has a tuple of ids and of forms; each form
+                # names the placeholders of the singular.
+                ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                forms = message.string if isinstance(message.string, tuple) else \
+                    (message.string,)
+                for form in forms:
+                    assert form, message.id
+                    assert sorted(set(re.findall(r"%\(\w+\)s", ids[0]))) == \
+                        sorted(set(re.findall(r"%\(\w+\)s", form))), message.id
 
 
 def test_the_service_messages_are_in_the_catalogue():

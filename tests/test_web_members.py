@@ -36,7 +36,8 @@ def test_it_hides_controls_the_role_lacks(people, alice):
     assert "/earn" not in viewer and "/adjust" not in viewer and "Reverse" not in viewer
     support = text(people["support"].get("/t/acme/members/alice/"))
     assert "/earn" in support and "/adjust" in support and "/spend" not in support
-    assert "/vip" not in support  # granting tags needs can_manage_points
+    assert 'id="vip-card"' in support  # granting tags is member work: can_adjust_points
+    assert 'id="vip-card"' not in viewer
 
 
 def test_it_answers_404_for_another_tenants_member(people, other_tenant, make_member):
@@ -110,7 +111,7 @@ def test_an_adjustment_swaps_balance_and_prepends_the_row(people, alice, tenant)
     owner = people["owner"]
     key = _key(owner, "/t/acme/members/alice/")
     response = owner.post("/t/acme/members/alice/adjust",
-                          {"points_amount": "-30", "reason": "goodwill <b>fix</b>",
+                          {"points_amount": "-30", "category": "manual", "reason": "goodwill <b>fix</b>",
                            "idempotency_key": key}, htmx=True)
     body = text(response)
     assert response.status_code == 200 and not is_full_page(body and response)

@@ -67,7 +67,8 @@ FORMS = [
                            "duration_days": "30", "points_price": ""}, ["tag_name", "tag_type"]),
     ("/t/acme/members/alice/earn", {"points_amount": "5", "category": "login", "reason": "r"},
      ["reason", "category"]),
-    ("/t/acme/members/alice/adjust", {"points_amount": "5", "reason": "r"}, ["reason"]),
+    ("/t/acme/members/alice/adjust", {"points_amount": "5", "category": "manual", "reason": "r"},
+     ["reason", "category"]),
 ]
 CASES = [pytest.param(url, data, field, id=f"{url}:{field}")
          for url, data, fields in FORMS for field in fields]

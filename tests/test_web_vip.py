@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from app.services import clock, ledger, members, vip
-from app.services.permissions import MANAGE, ROLE_PERMISSIONS
+from app.services.permissions import ADJUST, MANAGE, ROLE_PERMISSIONS
 from tests.conftest import SYSTEM
 from tests.webtools import balance, check_access, is_full_page, text
 
@@ -29,8 +29,10 @@ def holder(tenant, make_member, tags, actor):
 
 def test_it_checks_every_route(people, holder, tags):
     silver, _gold = tags
-    for method, url in (("POST", "/t/acme/members/carol/vip"), ("GET", "/t/acme/members/carol/vip"),
-                        ("GET", "/t/acme/vip-tags/"), ("POST", "/t/acme/vip-tags/"),
+    for method, url in (("POST", "/t/acme/members/carol/vip"), ("GET", "/t/acme/members/carol/vip")):
+        # Granting a tag (and resolving its conflict) is member work: can_adjust_points.
+        check_access(people, method, url, ADJUST, ROLE_PERMISSIONS)
+    for method, url in (("GET", "/t/acme/vip-tags/"), ("POST", "/t/acme/vip-tags/"),
                         ("GET", f"/t/acme/vip-tags/{silver.id}/edit"),
                         ("POST", f"/t/acme/vip-tags/{silver.id}/edit")):
         check_access(people, method, url, MANAGE, ROLE_PERMISSIONS)

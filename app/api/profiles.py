@@ -75,7 +75,7 @@ def transactions(user_id: str) -> Response:
 
 
 @bp.post("/v1/points/profiles/<user_id>/vip-tags/")
-@requires(permissions.MANAGE)
+@requires(permissions.ADJUST)
 def grant_vip_tag(user_id: str) -> Response:
     body = parsing.json_object(GRANT_FIELDS)
 

@@ -131,7 +131,7 @@ def create_or_add_role(tenant_id: int, actor: Actor, *, email: Any, role: Any,
     return user
 
 
-def _membership(tenant_id: int, staff_id: Any) -> StaffMembership:
+def membership_of(tenant_id: int, staff_id: Any) -> StaffMembership:
     membership = db.session.execute(
         select(StaffMembership).where(StaffMembership.staff_id == staff_id,
                                       StaffMembership.tenant_id == tenant_id)
@@ -141,7 +141,7 @@ def _membership(tenant_id: int, staff_id: Any) -> StaffMembership:
     return membership
 
 
-def _owners_left(tenant_id: int, excluding_staff_id: int) -> int:
+def owners_left(tenant_id: int, excluding_staff_id: int) -> int:
     return db.session.execute(
         select(func.count()).select_from(StaffMembership).where(
             StaffMembership.tenant_id == tenant_id, StaffMembership.role == "owner",
@@ -151,10 +151,10 @@ def _owners_left(tenant_id: int, excluding_staff_id: int) -> int:
 
 @transactional
 def change_role(tenant_id: int, actor: Actor, staff_id: Any, role: Any) -> None:
-    membership = _membership(tenant_id, staff_id)
+    membership = membership_of(tenant_id, staff_id)
     if role not in ROLES:
         raise ValidationFailed({"role": [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]})
-    if membership.role == "owner" and role != "owner" and not _owners_left(tenant_id, staff_id):
+    if membership.role == "owner" and role != "owner" and not owners_left(tenant_id, staff_id):
         raise ValidationFailed({"role": [_("A tenant needs at least one owner.")]})
     before = membership.role
     membership.role = role
@@ -165,8 +165,8 @@ def change_role(tenant_id: int, actor: Actor, staff_id: Any, role: Any) -> None:
 @transactional
 def deactivate(tenant_id: int, actor: Actor, staff_id: Any) -> None:
     """Remove a staff user's access to this tenant."""
-    membership = _membership(tenant_id, staff_id)
-    if membership.role == "owner" and not _owners_left(tenant_id, staff_id):
+    membership = membership_of(tenant_id, staff_id)
+    if membership.role == "owner" and not owners_left(tenant_id, staff_id):
         raise ValidationFailed({"role": [_("A tenant needs at least one owner.")]})
     membership.is_active = False
     audit.record(tenant_id, actor, "staff.deactivate", "staff", staff_id, {})

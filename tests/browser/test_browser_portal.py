@@ -52,6 +52,7 @@ def test_adjust_points_without_a_reload(page, server, shop):
     mark_page(page)
     card = page.locator("#adjust-card")
     card.get_by_label("Points (negative to take away)").fill("-30")
+    card.get_by_label("Category").select_option("manual")
     card.get_by_label("Reason").fill("Goodwill correction")
     card.get_by_role("button", name="Save adjustment").click()
     page.wait_for_function("() => document.querySelector('[data-balance]').textContent === '170'")
@@ -67,6 +68,7 @@ def test_overspending_shows_the_error_in_the_form(page, server, shop):
     mark_page(page)
     card = page.locator("#spend-card")
     card.get_by_label("Points").fill("500")
+    card.get_by_label("Category").select_option("payment")
     card.get_by_label("Reason").fill("Big order")
     card.get_by_role("button", name="Spend points").click()
     page.locator("#spend-card .form-error").wait_for()
@@ -132,6 +134,7 @@ def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make
     assert "<img src=x onerror=alert('reason')>" in page.locator("#history-rows").inner_text()
     assert page.locator("#history-rows img").count() == 0
     page.locator("#earn-card").get_by_label("Points").fill("1")
+    page.locator("#earn-card").get_by_label("Category").select_option("login")
     page.locator("#earn-card").get_by_label("Reason").fill("<img src=y onerror=alert('typed')>")
     page.locator("#earn-card").get_by_role("button", name="Give points").click()
     page.get_by_text("New balance: 6").wait_for()

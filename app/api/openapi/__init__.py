@@ -210,7 +210,7 @@ def document(max_points: int = 10000) -> dict[str, Any]:
                     "Only this category.")],
             operation_id="listTransactions")},
         "/api/v1/points/profiles/{user_id}/vip-tags/": {"post": write(
-            "Grant a VIP tag", permissions.MANAGE, "GrantTag", "HoldingList",
+            "Grant a VIP tag", permissions.ADJUST, "GrantTag", "HoldingList",
             ["MEMBER_NOT_FOUND", "NOT_FOUND", "VIP_TAG_CONFLICT", "POINTS_DISABLED",
              "INSUFFICIENT_POINTS"], "grantVipTag", [USER_ID_PARAM])},
         "/api/v1/points/earn/": {"post": write(

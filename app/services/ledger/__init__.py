@@ -10,10 +10,13 @@ from app.services.ledger.debits import adjust, debit, spend
 from app.services.ledger.entries import Outcome, TxView, is_reversible_kind
 from app.services.ledger.expiry import ExpiryReport, expire_due
 from app.services.ledger.history import member_transactions_page, transactions_page
-from app.services.ledger.reversals import get_transaction, reverse
+from app.services.ledger.reversals import (
+    ReversalPreview, get_transaction, preview_reversal, reverse,
+)
 
 __all__ = [
     "BATCH_MAX", "EarnItem", "ExpiryReport", "Outcome", "TxView", "adjust", "batch_earn",
     "debit", "earn", "expire_due", "get_transaction", "is_reversible_kind",
-    "member_transactions_page", "reverse", "spend", "transactions_page",
+    "member_transactions_page", "preview_reversal", "ReversalPreview", "reverse", "spend",
+    "transactions_page",
 ]

@@ -1,10 +1,11 @@
 """Reversals: a mistake is undone by a new entry, never by changing the old one."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, func, insert, select, update
 
 from app.extensions import db
 from app.services import audit, clock, levels, members, tenants
@@ -37,6 +38,67 @@ def get_transaction(tenant_id: int, transaction_id: Any) -> Row:
     return row
 
 
+@dataclass(frozen=True)
+class ReversalPreview:
+    """What reversing a transaction would do now, in the numbers the reversal uses.
+    `points` is the signed change to the balance; for a credit, `spent` and
+    `expired` say where the rest of the original went."""
+
+    transaction_id: int
+    user_id: str
+    kind: str
+    original_points: int
+    points: int
+    spent: int = 0
+    expired: int = 0
+
+    @property
+    def is_partial(self) -> bool:
+        return abs(self.points) < abs(self.original_points)
+
+
+def _refuse_unless_reversible(original: Row) -> None:
+    if not is_reversible_kind(original.kind):
+        raise DomainError(NOT_REVERSIBLE, {"kind": original.kind})
+    existing = db.session.execute(
+        select(_tx.c.id).where(_tx.c.reverses_id == original.id)
+    ).scalar()
+    if existing is not None:
+        raise DomainError(ALREADY_REVERSED, {"reversal_id": existing})
+
+
+def _credit_lot(original: Row) -> Row:
+    """A credit's lot; what is left of it is what its reversal takes back."""
+    lot = db.session.execute(select(_lots).where(_lots.c.transaction_id == original.id)).one()
+    if lot.remaining == 0:
+        raise DomainError(NOT_REVERSIBLE, {"kind": original.kind, "remaining_points": 0},
+                          message=_("Nothing is left of these points to take back."))
+    return lot
+
+
+def preview_reversal(tenant_id: int, transaction_id: Any) -> ReversalPreview:
+    """The confirmation's numbers; raises what `reverse` would raise (NOT_FOUND,
+    NOT_REVERSIBLE, ALREADY_REVERSED, POINTS_DISABLED) so a refusal is said before
+    the click. Reads only: the reversal itself decides again under its locks."""
+    original = get_transaction(tenant_id, transaction_id)
+    _refuse_unless_reversible(original)
+    require_points_enabled(members.locate(tenant_id, original.user_id))
+    common = dict(transaction_id=original.id, user_id=original.user_id, kind=original.kind,
+                  original_points=original.amount)
+    if original.amount < 0:  # a debit's reversal gives back exactly what it took
+        return ReversalPreview(points=-original.amount, **common)
+    lot = _credit_lot(original)
+    # Expiry entries are final, so what expired from this lot stays expired; the
+    # rest of what left it was spent (a reversed spend has given its share back).
+    expired = db.session.execute(
+        select(func.coalesce(func.sum(_alloc.c.amount), 0))
+        .select_from(_alloc.join(_tx, _tx.c.id == _alloc.c.transaction_id))
+        .where(_alloc.c.lot_id == lot.id, _tx.c.kind == "expire")
+    ).scalar_one()
+    return ReversalPreview(points=-lot.remaining, spent=lot.amount - lot.remaining - expired,
+                           expired=expired, **common)
+
+
 @transactional
 def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
             idempotency_key: Any = None) -> Outcome:
@@ -52,11 +114,7 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
         raise DomainError(NOT_REVERSIBLE, {"kind": original.kind})
     member = members.locate(tenant_id, original.user_id, lock=True)
     require_points_enabled(member)
-    existing = db.session.execute(
-        select(_tx.c.id).where(_tx.c.reverses_id == original.id)
-    ).scalar()
-    if existing is not None:
-        raise DomainError(ALREADY_REVERSED, {"reversal_id": existing})
+    _refuse_unless_reversible(original)  # again, now that the member is locked
     now = clock.now()
 
     def entry_of(amount: int, balance_after: int) -> dict[str, Any]:
@@ -66,13 +124,8 @@ def reverse(tenant_id: int, actor: Actor, transaction_id: Any, *, reason: Any,
                           reverses_id=original.id, idempotency_key=key)
 
     if original.amount > 0:
-        lot = db.session.execute(
-            select(_lots).where(_lots.c.transaction_id == original.id)
-        ).one()
+        lot = _credit_lot(original)
         take = lot.remaining
-        if take == 0:
-            raise DomainError(NOT_REVERSIBLE, {"kind": original.kind, "remaining_points": 0},
-                              message=_("Nothing is left of these points to take back."))
         new_lifetime = _m.c.lifetime_points - take
         row = db.session.execute(
             update(_m).where(_m.c.id == member.id)

@@ -6,16 +6,18 @@ database keeps only its hash."""
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.services import api_clients
+from app.services import api_clients, consequences
 from app.services.api_clients import IssuedClient
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE_API_CLIENTS
 from app.web import shown_once
 from app.web.admin import bp
 from app.web.admin.forms import ApiClientForm, ButtonForm
+from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.render import page, refuse
 from app.web.tenancy import TenantContext, tenant_view
@@ -65,10 +67,30 @@ def api_clients_list(tc: TenantContext):
     return _listing(tc, form, status)
 
 
-@bp.route("/t/<slug>/api-clients/<int:client_pk>/revoke", methods=["POST"])
+@bp.route("/t/<slug>/api-clients/<int:client_pk>/revoke", methods=["GET", "POST"])
 @tenant_view(MANAGE_API_CLIENTS)
 def api_client_revoke(tc: TenantContext, client_pk: int):
-    client = api_clients.get(tc.tenant.id, client_pk)
-    api_clients.revoke(tc.tenant.id, actor(), client_pk)
-    flash(_("Client %(name)s revoked; its tokens no longer work.", name=client.name))
-    return redirect(url_for("admin.api_clients"))
+    """The confirmation (GET), then the revocation (POST)."""
+    what = consequences.client_revocation(tc.tenant.id, client_pk)
+    client = what.client
+    back = url_for("admin.api_clients")
+    if client.revoked_at is None and ConfirmForm().validate_on_submit():
+        api_clients.revoke(tc.tenant.id, actor(), client_pk)
+        flash(_("Client %(name)s revoked; its tokens no longer work.", name=client.name))
+        return redirect(back)
+    said = [
+        _("Every access and refresh token issued to it stops working at once: an integration "
+          "using it gets 401 errors until it is given a new client and secret."),
+        ngettext("%(num)s sign-in is live now.", "%(num)s sign-ins are live now.",
+                 what.live_token_families),
+        _("It was last used %(time)s.", time=format_datetime(client.last_used_at, "short"))
+        if client.last_used_at else _("It has never been used."),
+        _("This cannot be undone; the client stays listed as revoked."),
+    ]
+    return confirmation(
+        title=_("Revoke API client %(name)s?", name=client.name),
+        subject=_("%(name)s (client_id %(client_id)s)", name=client.name,
+                  client_id=client.client_id),
+        consequences=said, button=_("Revoke client"), cancel_url=back,
+        refusal=_("This client was already revoked %(time)s.",
+                  time=format_datetime(client.revoked_at, "short")) if client.revoked_at else None)

@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.models import ROLES
 from app.services import api_clients, tenants
-from app.services.permissions import POINT_PERMISSIONS
+from app.services.permissions import POINT_PERMISSIONS, ROLE_PERMISSIONS
 from app.web import labels
 from app.web.forms import Form
 
@@ -39,10 +39,14 @@ class SettingsForm(Form):
                        "find the same member."))
 
 
+# A person is added with the fewest permissions; more is a deliberate choice.
+LEAST_PRIVILEGED_ROLE = min(ROLES, key=lambda role: len(ROLE_PERMISSIONS[role]))
+
+
 class StaffForm(Form):
     email = EmailField(_l("Email"))
     display_name = StringField(_l("Name"), validators=[Optional()])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=role_choices, default=LEAST_PRIVILEGED_ROLE)
     password = PasswordField(_l("Password"), validators=[Optional()],
                              description=_l("Only for a new account: at least 8 characters. "
                                             "An existing account keeps its password."))

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, url_for
+from flask_login import current_user
 from flask_babel import gettext as _
 
-from app.services import staff
+from app.services import consequences, staff
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE_STAFF
 from app.web.admin import bp
-from app.web.admin.forms import ButtonForm, RoleForm, StaffForm
+from app.web.admin.forms import ButtonForm, RoleForm, StaffForm, role_choices
+from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.render import page, refuse
 from app.web.tenancy import TenantContext, tenant_view
@@ -62,14 +64,36 @@ def staff_role(tc: TenantContext, staff_id: int):
     return redirect(url_for("admin.staff"))
 
 
-@bp.route("/t/<slug>/staff/<int:staff_id>/deactivate", methods=["POST"])
+@bp.route("/t/<slug>/staff/<int:staff_id>/deactivate", methods=["GET", "POST"])
 @tenant_view(MANAGE_STAFF)
 def staff_deactivate(tc: TenantContext, staff_id: int):
-    try:
-        staff.deactivate(tc.tenant.id, actor(), staff_id)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise
-        return _listing(tc, StaffForm(formdata=None), 422, error=_refusal(exc))
-    flash(_("Access removed."))
-    return redirect(url_for("admin.staff"))
+    """The confirmation (GET), then the removal (POST)."""
+    what = consequences.access_removal(tc.tenant.id, staff_id)
+    email, back = what.user.email, url_for("admin.staff")
+    refusal = None
+    if not what.membership.is_active:
+        refusal = _("%(email)s has no access to remove.", email=email)
+    elif what.last_owner:
+        refusal = _("%(email)s is the only owner: make someone else owner first.", email=email)
+    elif ConfirmForm().validate_on_submit():
+        try:
+            staff.deactivate(tc.tenant.id, actor(), staff_id)
+        except DomainError as exc:  # the last other owner left meanwhile
+            if exc.status == 404:
+                raise
+            return _listing(tc, StaffForm(formdata=None), 422, error=_refusal(exc))
+        flash(_("Access removed."))
+        return redirect(url_for("home.index") if what.user.id == current_user.id else back)
+    said = [
+        _("%(email)s can no longer open %(programme)s; their role was %(role)s.", email=email,
+          programme=tc.tenant.name, role=role_choices()[what.membership.role]),
+        _("They are signed out at once, in every browser and every programme."),
+        _("Their account and what they did stay in the history and the audit log; you can "
+          "add them again later."),
+    ]
+    if what.user.id == current_user.id:
+        said.insert(0, _("This is your own access: you will leave this programme."))
+    return confirmation(title=_("Remove %(email)s's access?", email=email),
+                        subject=f"{what.user.display_name} <{email}>" if what.user.display_name
+                        else email, consequences=said, button=_("Remove access"),
+                        cancel_url=back, refusal=refusal)

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from app.services import levels
+from app.services import consequences, levels
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE
+from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.forms import Form
 from app.web.levels import bp
@@ -67,12 +69,33 @@ def edit(tc: TenantContext, level_id: int):
     return render_template("levels/edit.html", form=form, level=level), status
 
 
-@bp.route("/t/<slug>/levels/<int:level_id>/delete", methods=["POST"])
+@bp.route("/t/<slug>/levels/<int:level_id>/delete", methods=["GET", "POST"])
 @tenant_view(MANAGE)
 def delete(tc: TenantContext, level_id: int):
-    level = levels.get(tc.tenant.id, level_id)
-    name = level.level_name
-    levels.delete(tc.tenant.id, actor(), level_id)
-    flash(_("Level %(name)s deleted; its members moved to the level their points reach.",
-            name=name))
-    return redirect(url_for("levels.index"))
+    """The confirmation (GET), then the deletion (POST)."""
+    what = consequences.level_deletion(tc.tenant.id, level_id)
+    name, back = what.level.level_name, url_for("levels.index")
+    if ConfirmForm().validate_on_submit():
+        levels.delete(tc.tenant.id, actor(), level_id)
+        flash(_("Level %(name)s deleted; its members moved to the level their points reach.",
+                name=name))
+        return redirect(back)
+    if not what.members:
+        moved = _("No member is at this level now.")
+    elif what.falls_to is None:
+        moved = ngettext("%(num)s member is at this level now and will have no level.",
+                         "%(num)s members are at this level now and will have no level.",
+                         what.members)
+    else:
+        moved = ngettext("%(num)s member is at this level now and moves to %(level)s.",
+                         "%(num)s members are at this level now and move to %(level)s.",
+                         what.members, level=what.falls_to.level_name)
+    said = [moved,
+            _("Nobody reaches it any more, whatever their lifetime points; its benefits text "
+              "is deleted with it."),
+            _("This cannot be undone; you can create a new level with the same name later.")]
+    return confirmation(
+        title=_("Delete level %(name)s?", name=name),
+        subject=_("%(name)s, from %(points)s lifetime points", name=name,
+                  points=format_decimal(what.level.min_points)),
+        consequences=said, button=_("Delete level"), cancel_url=back)

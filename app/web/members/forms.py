@@ -34,9 +34,15 @@ class KeyedForm(PortalForm):
             self.idempotency_key.data = new_key()
 
 
+def _category_field() -> SelectField:
+    """No category preselected: the person chooses one, or is told to."""
+    return SelectField(_l("Category"), choices=lambda: category_choices(_("Choose a category")),
+                       validators=[InputRequired(message=_l("Choose a category."))])
+
+
 class EarnForm(KeyedForm):
     points_amount = IntegerField(_l("Points"), validators=[InputRequired()])
-    category = SelectField(_l("Category"), choices=category_choices)
+    category = _category_field()
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=REASON_MAX)])
 
 
@@ -47,6 +53,7 @@ class SpendForm(EarnForm):
 class AdjustForm(KeyedForm):
     points_amount = IntegerField(_l("Points (negative to take away)"),
                                  validators=[InputRequired()])
+    category = _category_field()
     reason = TextAreaField(_l("Reason"), validators=[Length(max=REASON_MAX)])
 
 

@@ -31,14 +31,10 @@ def _points_fields(form: Any) -> dict[str, Any]:
             "reason": form.reason.data or ""}
 
 
-def _adjust_fields(form: Any) -> dict[str, Any]:
-    return {"points_amount": form.points_amount.data, "reason": form.reason.data or ""}
-
-
 OPS: dict[str, tuple[type, Callable[..., ledger.Outcome], Callable[[Any], dict[str, Any]]]] = {
     "earn": (EarnForm, ledger.earn, _points_fields),
     "spend": (SpendForm, ledger.spend, _points_fields),
-    "adjust": (AdjustForm, ledger.adjust, _adjust_fields),
+    "adjust": (AdjustForm, ledger.adjust, _points_fields),
 }
 
 
@@ -144,10 +140,23 @@ def reverse(tc: TenantContext, user_id: str, tx_id: int):
                                    message=message)
     elif form.is_submitted():
         status = 422
-    context = dict(tx=tx, form=form, user_id=user_id)
+    context = dict(tx=tx, form=form, user_id=user_id, **_reversal_preview(tc, tx_id))
     if is_partial():
         return render_template("members/_reverse.html", **context), status
     return render_template("members/reverse.html", **context), status
+
+
+def _reversal_preview(tc: TenantContext, tx_id: int) -> dict[str, Any]:
+    """What the reversal would do, or why it cannot be done, for the confirmation."""
+    try:
+        preview = ledger.preview_reversal(tc.tenant.id, tx_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return {"preview": None, "refusal": exc.text()}
+    balance = members.get_profile(tc.tenant.id, preview.user_id).total_points
+    return {"preview": preview, "refusal": None, "balance": balance,
+            "balance_after": balance + preview.points}
 
 
 @bp.route("/t/<slug>/members/<user_id>/reverse-panel")

@@ -137,7 +137,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     if tc.can(ADJUST):
         fresh["adjust"] = AdjustForm(formdata=None)
     fresh.update({k: v for k, v in forms.items() if k in fresh})
-    grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
+    grant = forms.get("vip") or (grant_form(tc) if tc.can(ADJUST) else None)
     card = dict(
         notes=member_card.notes(tc.tenant.id, profile.id),
         note_form=forms.get("note") or (NoteForm(formdata=None) if tc.can(ADJUST) else None),

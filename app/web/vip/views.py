@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from app.services import members, vip
 from app.services.errors import DomainError
-from app.services.permissions import MANAGE
+from app.services.permissions import ADJUST
 from app.web.context import actor
 from app.web.members.views import history_form_and_page, member_context
 from app.web.render import is_partial, new_key, once, refuse
@@ -28,7 +28,7 @@ def _conflict_context(tc: TenantContext, user_id: str, form: GrantForm) -> dict 
 
 
 @bp.route("/t/<slug>/members/<user_id>/vip", methods=["GET", "POST"])
-@tenant_view(MANAGE)
+@tenant_view(ADJUST)
 def grant(tc: TenantContext, user_id: str):
     members.locate(tc.tenant.id, user_id)
     if request.method == "GET":  # "cancel" on the conflict form
