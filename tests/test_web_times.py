@@ -56,3 +56,19 @@ def test_the_audit_days_are_the_tenants_days(people, shanghai, make_member):
 def test_the_calendars_edges_in_a_zone_ahead_of_utc(people, shanghai):
     response = people["owner"].get("/t/acme/audit/?date_from=0001-01-01&date_to=9999-12-31")
     assert response.status_code == 200 and "auth.login" in text(response)
+
+
+def test_the_dashboard_says_when_its_utc_days_begin_in_the_tenants_zone(people, shanghai):
+    body = text(people["viewer"].get("/t/acme/"))
+    assert "from 08:00 to 08:00 in Asia/Shanghai" in body
+    zh = text(people["viewer"].get("/t/acme/", headers={"Accept-Language": "zh-CN"}))
+    assert "Asia/Shanghai 时区的 08:00 至次日 08:00" in zh
+
+
+def test_a_utc_tenants_dashboard_just_says_utc_days(people, tenant):
+    assert "Days run from midnight to midnight UTC." in text(people["viewer"].get("/t/acme/"))
+
+
+def test_the_campaign_window_and_the_simulator_name_the_zone(people, shanghai):
+    body = text(people["owner"].get("/t/acme/programme/rules/"))
+    assert body.count("Dates and times in Asia/Shanghai.") == 2

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from flask import request
 
-from app.services import clock, dashboard_lists
+from app.services import clock, dashboard_lists, tenants
 from app.services import dashboard as dashboard_service
 from app.services.errors import ValidationFailed
 from app.services.permissions import VIEW
@@ -30,7 +32,16 @@ def index(tc: TenantContext):
     shown = board.daily[-days:]
     # htmx asks for the chart alone when another period is chosen.
     return page("dashboard/index.html", "dashboard/_chart.html", board=board, days=days,
-                shown=shown, chart=chart.build(shown), choices=dashboard_service.CHART_DAYS)
+                shown=shown, chart=chart.build(shown), choices=dashboard_service.CHART_DAYS,
+                day_start=_utc_midnight_locally(tc))
+
+
+def _utc_midnight_locally(tc: TenantContext) -> str | None:
+    """The days are UTC days (the roll-up stores them so): when UTC midnight is
+    in the tenant's zone today ('08:00' in Shanghai); None in a UTC tenant."""
+    midnight = datetime.combine(clock.now().date(), time.min, tzinfo=UTC)
+    local = midnight.astimezone(tenants.zone(tc.tenant))
+    return None if local.utcoffset() == timedelta(0) else local.strftime("%H:%M")
 
 
 @bp.route("/t/<slug>/expiring-points/")
