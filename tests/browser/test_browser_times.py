@@ -235,3 +235,27 @@ def test_the_printed_sign_in_address_and_accounts_work(app, page, server, langua
     assert page.locator("h1").inner_text()
     if language == "zh":
         assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_new_pages_pass_axe_and_fit_a_phone(browser, server, busy, language, width):
+    from tests.browser.conftest import axe_violations, with_axe
+
+    _language(language, "owner@acme.test")
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
+    tab = context.new_page()
+    try:
+        with_axe(tab)
+        sign_in(tab, server, "owner@acme.test")
+        found = {}
+        for url in ("/t/acme/?days=90", "/t/acme/?days=7", "/t/acme/expiring-points/",
+                    "/t/acme/members/nobody/", "/t/acme/audit/?action=export."):
+            tab.goto(server + url)
+            violations = axe_violations(tab)
+            wide = tab.evaluate("() => document.documentElement.scrollWidth")
+            if violations or wide > width:
+                found[url] = (violations, wide)
+        assert found == {}
+    finally:
+        context.close()
