@@ -12,6 +12,7 @@ PORT ?= 5000
 
 help:
 	@echo "make run    serve the portal on http://$(HOST):$(PORT) with demo data (SQLite), and the worker"
+	@echo "           (make run PORT=8080 HOST=0.0.0.0: another port, or every interface)"
 	@echo "make test   run the test suite (SQLite, and PostgreSQL if TEST_DATABASE_URL is set)"
 	@echo "make lint   ruff"
 	@echo "make bench-help  the benchmarks (run by hand; see bench/README.md)"
@@ -58,7 +59,7 @@ migrate: install translations
 # The portal and the background worker (webhooks, scheduled jobs) together;
 # Ctrl-C stops both (the worker is stopped by the trap when the portal exits).
 run: migrate
-	$(FLASK) seed-demo --if-empty
+	@$(FLASK) seed-demo --if-empty --host $(HOST) --port $(PORT)
 	@$(FLASK) worker --threads 4 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 		$(FLASK) run --host $(HOST) --port $(PORT)

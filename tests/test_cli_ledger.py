@@ -71,8 +71,31 @@ def test_seed_demo_builds_a_demo_tenant_whose_ledger_is_consistent(cli):
     assert {"available", "pending"} <= statuses
     assert_consistent()
     assert cli("points", "verify").output.strip() == "ledger consistent"
-    again = cli("seed-demo")
+    again = cli("seed-demo", "--if-empty", "--host", "0.0.0.0", "--port", "8080")
     assert again.exit_code == 0 and "exists; nothing done" in again.output
+    # Every later `make run` prints where and as whom to sign in, as the first did.
+    for output, url in ((result.output, "http://127.0.0.1:5000/login"),
+                        (again.output, "http://127.0.0.1:8080/login")):
+        assert f"sign in at {url} as owner@demo.jifen.test / jifen-demo-owner" in output
+        for role in ("admin", "support", "viewer"):
+            assert f"{role}: {role}@demo.jifen.test / jifen-demo-owner" in output
+
+
+def test_the_sign_in_address_is_one_a_browser_can_open():
+    from app.cli.demo import sign_in_url
+
+    assert sign_in_url("127.0.0.1", 5000) == "http://127.0.0.1:5000/login"
+    assert sign_in_url("0.0.0.0", 8080) == "http://127.0.0.1:8080/login"
+    assert sign_in_url("::", 8080) == "http://[::1]:8080/login"
+    assert sign_in_url("192.168.1.20", 80) == "http://192.168.1.20:80/login"
+    assert sign_in_url("localhost", 5001) == "http://localhost:5001/login"
+
+
+def test_a_database_with_other_tenants_still_gets_the_sign_in_address(cli):
+    cli("tenant", "create", "shop", "--name", "Shop")
+    result = cli("seed-demo", "--if-empty", "--port", "5050")
+    assert result.exit_code == 0 and "no demo data loaded" in result.output
+    assert "sign in at http://127.0.0.1:5050/login" in result.output
 
 
 def test_tenant_create_and_its_errors(cli):
@@ -134,12 +157,12 @@ def test_dashboard_roll_up_stores_the_closed_days(cli, tenant, other_tenant):
     from app.services import dashboard
 
     assert cli("dashboard", "roll-up", "--tenant", "acme").stdout.strip() == (
-        f"rolled up {dashboard.WINDOW_DAYS} days")
+        f"rolled up {max(dashboard.CHART_DAYS)} days")
     assert cli("dashboard", "roll-up").stdout.strip() == (
-        f"rolled up {dashboard.WINDOW_DAYS} days")  # globex's; acme's are stored already
+        f"rolled up {max(dashboard.CHART_DAYS)} days")  # globex's; acme's are stored already
     assert cli("dashboard", "roll-up").stdout.strip() == "rolled up 0 days"
     assert db.session.execute(select(func.count()).select_from(DailyStat)).scalar_one() == \
-        2 * dashboard.WINDOW_DAYS
+        2 * max(dashboard.CHART_DAYS)
     one_line_error(cli("dashboard", "roll-up", "--tenant", "nope"))
 
 

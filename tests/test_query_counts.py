@@ -31,7 +31,7 @@ from app.services import (
     api_clients, clock, dashboard, ledger, levels, members, staff, tenants, vip,
 )
 from app.services.context import Actor
-from app.web.members.views import EXPORT_PAGE
+from app.web.members.export_views import EXPORT_PAGE
 from tests.api_fixtures import ALL, Api, Credentials, login
 from tests.querycount import statements
 from tests.webtools import Portal, _FreshContextClient

@@ -64,7 +64,7 @@ def test_building_the_page_writes_nothing_and_sums_unrolled_days_live(
 def test_closed_days_are_summed_once_and_read_from_the_table(tenant, make_member, actor):
     _activity(tenant, make_member, actor)
     with clock.frozen(NOON):
-        assert dashboard.roll_up(tenant.id) == dashboard.WINDOW_DAYS
+        assert dashboard.roll_up(tenant.id) == max(dashboard.CHART_DAYS)
         assert dashboard.roll_up(tenant.id) == 0
     stored = {r.day: r for r in db.session.execute(select(DailyStat)).scalars()}
     three_days_ago = (NOON - timedelta(days=3)).date()

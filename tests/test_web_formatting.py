@@ -23,15 +23,33 @@ def _moments(n: int) -> list[datetime]:
     return [start + timedelta(seconds=rnd.randrange(40 * 365 * 86400)) for _ in range(n)]
 
 
-@pytest.mark.parametrize("locale_id", LOCALES)
-@pytest.mark.parametrize("style", formatting._STYLES)
 @pytest.mark.parametrize("zone", ZONES, ids=str)
-def test_dates_and_times_are_what_babel_writes(locale_id, style, zone):
-    for moment in _moments(300) + [datetime(2026, 1, 1, 0, 0), datetime(2026, 1, 1, 12, 0),
+def test_a_time_is_written_in_its_zone_with_the_offset_named(zone):
+    """moment_text: the local wall-clock time Babel would show (its own zone
+    arithmetic, DST included) and the offset in force then, as UTC±h[:mm]."""
+    for moment in _moments(300) + [datetime(2026, 1, 1, 0, 0),
                                    datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
                                    datetime(2026, 11, 1, 5, 30, tzinfo=UTC)]:
-        assert formatting.datetime_text(moment, locale_id, style, zone) == \
-            dates.format_datetime(moment, style, tzinfo=zone, locale=locale_id)
+        text = formatting.moment_text(moment, zone, seconds=True)
+        wall = dates.format_datetime(moment, "yyyy-MM-dd HH:mm:ss", tzinfo=zone, locale="en")
+        offset = dates.format_datetime(moment, "xxx", tzinfo=zone, locale="en")  # +08:00
+        hours, minutes = int(offset[1:3]), int(offset[4:6])
+        named = "UTC" if offset == "+00:00" else \
+            f"UTC{offset[0]}{hours}" + (f":{minutes:02d}" if minutes else "")
+        assert text == f"{wall} {named}"
+        assert formatting.moment_text(moment, zone) == f"{wall[:16]} {named}"
+
+
+def test_the_offsets_are_named_without_abbreviations():
+    at = datetime(2026, 12, 1, 6, 5, tzinfo=UTC)
+    assert formatting.moment_text(at, ZoneInfo("Asia/Shanghai")) == "2026-12-01 14:05 UTC+8"
+    assert formatting.moment_text(at, ZoneInfo("Asia/Kolkata")) == "2026-12-01 11:35 UTC+5:30"
+    assert formatting.moment_text(at, ZoneInfo("America/New_York")) == "2026-12-01 01:05 UTC-5"
+    assert formatting.moment_text(datetime(2026, 7, 1, 6, 5), ZoneInfo("America/New_York")) \
+        == "2026-07-01 02:05 UTC-4"
+    assert formatting.moment_text(at, UTC) == "2026-12-01 06:05 UTC"
+    assert formatting.iso_moment(at, ZoneInfo("Asia/Shanghai")) == "2026-12-01T14:05:00+08:00"
+    assert formatting.iso_moment(None, UTC) == ""
 
 
 @pytest.mark.parametrize("locale_id", LOCALES)
@@ -46,18 +64,22 @@ def test_days_are_what_babel_writes(app, locale_id, style):
 
 
 @pytest.mark.parametrize("accept", ["en", "zh-CN"])
-@pytest.mark.parametrize("style", [*formatting._STYLES, "yyyy-MM-dd HH:mm"])
-def test_the_dt_filter_writes_what_flask_babel_writes(app, accept, style):
-    """A page's `|dt` (in the locale and time zone the portal's context gives
-    the page, or asked of Flask-Babel without it) writes what Flask-Babel's helper does."""
+@pytest.mark.parametrize("style", formatting._STYLES)
+def test_the_dt_filter_writes_a_named_time_element(app, accept, style):
+    """A page's `|dt` (in the zone the portal's context gives the page, or asked
+    of Flask-Babel without it): a <time> with the ISO instant and the zone's name,
+    its text the same in both languages."""
     from flask import render_template_string
-    from flask_babel import format_datetime, refresh
+    from flask_babel import get_timezone, refresh
 
     with app.test_request_context("/", headers={"Accept-Language": accept}):
         refresh()
+        zone = get_timezone()
         bare = app.jinja_env.from_string("{{ v|dt(style) }}")
         for moment in _moments(50) + [datetime(2026, 1, 1, 12, 0)]:
-            wanted = format_datetime(moment, style)
+            text = formatting.moment_text(moment, zone, seconds=style != "short")
+            wanted = (f'<time datetime="{formatting.iso_moment(moment, zone)}" '
+                      f'title="UTC">{text}</time>')
             assert render_template_string("{{ v|dt(style) }}", v=moment, style=style) == wanted
             assert bare.render(v=moment, style=style) == wanted
 

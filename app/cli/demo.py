@@ -97,8 +97,12 @@ def refund_payments(tenant_id: int, actor: Actor, rng: random.Random) -> None:
 @click.option("--members", "member_count", default=MEMBER_COUNT, show_default=True,
               type=click.IntRange(10, 5000))
 @click.option("--if-empty", is_flag=True, help="Only when the database has no tenant at all.")
-def seed_demo(member_count: int, if_empty: bool) -> None:
-    """Create the demo tenant with staff, levels, VIP tags, members and history."""
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Where the portal listens (for the sign-in address printed).")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def seed_demo(member_count: int, if_empty: bool, host: str, port: int) -> None:
+    """Create the demo tenant with staff, levels, VIP tags, members and history, and
+    print where and as whom to sign in (every time: `make run` runs it on each start)."""
     events = logging.getLogger("jifen.events")
     level = events.level
     events.setLevel(logging.WARNING)  # thousands of events
@@ -106,21 +110,36 @@ def seed_demo(member_count: int, if_empty: bool) -> None:
         _seed(member_count, if_empty)
     finally:  # the command may run inside a longer-lived process (tests)
         events.setLevel(level)
+    _print_sign_in(host, port)
+
+
+def sign_in_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens: a wildcard listen address
+    (0.0.0.0, ::) is reached through the loopback one; an IPv6 literal is bracketed."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/login"
+
+
+def _print_sign_in(host: str, port: int) -> None:
+    if tenants.get_by_slug(DEMO_SLUG) is None:
+        click.echo(f"sign in at {sign_in_url(host, port)}")
+        return
+    click.echo(f"sign in at {sign_in_url(host, port)} as {OWNER_EMAIL} / {OWNER_PASSWORD}")
+    for email, role in OTHER_STAFF:
+        click.echo(f"  ({role}: {email} / {OWNER_PASSWORD})")
 
 
 def _seed(member_count: int, if_empty: bool) -> None:
     if tenants.get_by_slug(DEMO_SLUG) is not None:
         click.echo(f"tenant {DEMO_SLUG!r} exists; nothing done")
-        click.echo(f"demo sign-in: {OWNER_EMAIL} / {OWNER_PASSWORD}")
         return
     if if_empty and db.session.execute(select(Tenant.id).limit(1)).first() is not None:
         click.echo("the database has tenants already; no demo data loaded")
         return
     build_demo(member_count)
     click.echo(f"demo tenant {DEMO_SLUG!r} created with {member_count} members")
-    click.echo(f"sign in as {OWNER_EMAIL} / {OWNER_PASSWORD}")
-    for email, role in OTHER_STAFF:
-        click.echo(f"  ({role}: {email} / {OWNER_PASSWORD})")
 
 
 def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
@@ -237,7 +256,7 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
                         category="license", reason="Enterprise licence")
 
     # Lots about to expire (within the dashboard's 30-day window).
-    for user_id in rng.sample(user_ids, 25):
+    for user_id in rng.sample(user_ids, min(25, len(user_ids))):
         with clock.frozen(real_now - timedelta(days=rng.uniform(1, 10))):
             ledger.earn(tenant.id, actor, user_id=user_id, points_amount=rng.choice((50, 100, 150)),
                         category="community", reason="Seasonal event bonus",

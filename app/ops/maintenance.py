@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app import envelope
+from app.request_context import request_id
 from app.extensions import db
 from app.services import clock
 from app.services import maintenance as service
@@ -70,7 +71,7 @@ def maintenance_response(window: service.Window) -> Response:
         return envelope.error("SERVICE_UNAVAILABLE", details(window),
                               message=window.message or None, headers={"Retry-After": retry})
     response = current_app.make_response((
-        render_template("errors/maintenance.html", window=window), 503))
+        render_template("errors/maintenance.html", window=window, request_id=request_id()), 503))
     response.headers["Retry-After"] = retry
     return response
 

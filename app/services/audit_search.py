@@ -23,7 +23,7 @@ KNOWN_ACTIONS = (
     "member.points_disabled", "vip_tag.grant", "vip_tag.remove", "vip_tag.create",
     "vip_tag.update", "vip_tag.delete", "vip_tag.retire", "level.create", "level.update",
     "level.delete", "staff.add", "staff.role", "staff.deactivate", "api_client.create",
-    "api_client.revoke", "tenant.create", "tenant.settings",
+    "api_client.revoke", "tenant.create", "tenant.settings", "export.members",
 )
 
 

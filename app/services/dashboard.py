@@ -27,7 +27,8 @@ from app.services.dashboard_lists import (
 )
 from app.services.uow import transactional
 
-WINDOW_DAYS = 30
+WINDOW_DAYS = 30  # the periods' longest, and the rules' window
+CHART_DAYS = (7, 30, 90)  # the daily chart's choices; the roll-up keeps the longest
 GRACE = timedelta(minutes=10)
 
 _tx = PointTransaction.__table__
@@ -84,7 +85,7 @@ class Dashboard:
     members: int
     outstanding: int
     periods: dict[str, Totals]  # "today", "7d", "30d"
-    daily: list[DayTotals]  # WINDOW_DAYS days, oldest first
+    daily: list[DayTotals]  # max(CHART_DAYS) days, oldest first
     levels: list[LevelCount]
     expiring_tags: list[ExpiringTag]
     expiring_tags_count: int
@@ -153,22 +154,30 @@ def roll_up(tenant_id: int, now: datetime | None = None) -> int:
     Safe to run concurrently: a day already stored is left alone."""
     now = now or clock.now()
     through = closed_through(now)
-    first = now.date() - timedelta(days=WINDOW_DAYS)
-    last = db.session.execute(
-        select(func.max(_stats.c.day)).where(_stats.c.tenant_id == tenant_id)
-    ).scalar()
-    start = max(first, _as_date(last) + timedelta(days=1)) if last is not None else first
-    if start > through:
-        return 0
-    sums = _sum_days(tenant_id, _midnight(start), _midnight(through + timedelta(days=1)))
+    first = now.date() - timedelta(days=max(CHART_DAYS))
+    stored_first, stored_last = (
+        None if value is None else _as_date(value) for value in db.session.execute(
+            select(func.min(_stats.c.day), func.max(_stats.c.day))
+            .where(_stats.c.tenant_id == tenant_id, _stats.c.day >= first)).one())
+    # The days after the last stored one, and those of a longer window before the
+    # first stored one (the chart once kept 30 days): stored days stay contiguous.
+    spans = [(first, through)] if stored_first is None else [
+        (first, stored_first - timedelta(days=1)),
+        (stored_last + timedelta(days=1), through)]
     rows = []
-    day = start
-    while day <= through:
-        totals = sums.get(day, Totals())
-        rows.append({"tenant_id": tenant_id, "day": day, "computed_at": now,
-                     **{name: getattr(totals, name) for name in AMOUNT_COLUMNS},
-                     "transactions": totals.transactions})
-        day += timedelta(days=1)
+    for start, end in spans:
+        if start > end:
+            continue
+        sums = _sum_days(tenant_id, _midnight(start), _midnight(end + timedelta(days=1)))
+        day = start
+        while day <= end:
+            totals = sums.get(day, Totals())
+            rows.append({"tenant_id": tenant_id, "day": day, "computed_at": now,
+                         **{name: getattr(totals, name) for name in AMOUNT_COLUMNS},
+                         "transactions": totals.transactions})
+            day += timedelta(days=1)
+    if not rows:
+        return 0
     insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(insert(_stats).on_conflict_do_nothing(
         index_elements=["tenant_id", "day"]), rows)
@@ -182,12 +191,14 @@ def roll_up_all(now: datetime | None = None) -> int:
 
 
 def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]:
-    """The window's days, oldest first: stored rows for the closed days the roll-up
-    has summed, live sums from the day after the last of them (the page never
-    writes: the roll-up runs from the CLI, and later on a schedule)."""
+    """The chart's longest window, oldest first: stored rows for the closed days the
+    roll-up has summed, live sums for the days after the last of them and before
+    the first of them (a window longer than the roll-up has caught up with). The
+    page never writes: the roll-up runs from the CLI and on the worker's schedule."""
     now = now or clock.now()
+    span = max(CHART_DAYS)
     today = now.date()
-    first = today - timedelta(days=WINDOW_DAYS - 1)
+    first = today - timedelta(days=span - 1)
     through = closed_through(now)
     by_day: dict[date, Totals] = {}
     for row in db.session.execute(
@@ -196,10 +207,12 @@ def daily_totals(tenant_id: int, now: datetime | None = None) -> list[DayTotals]
     ):
         by_day[_as_date(row.day)] = Totals(**{name: row._mapping[name]
                                               for name in AMOUNT_COLUMNS + ("transactions",)})
+    if by_day and min(by_day) > first:
+        by_day.update(_sum_days(tenant_id, _midnight(first), _midnight(min(by_day))))
     live_start = max(by_day) + timedelta(days=1) if by_day else first
     by_day.update(_sum_days(tenant_id, _midnight(live_start), None))
     return [DayTotals(first + timedelta(days=i), by_day.get(first + timedelta(days=i), Totals()))
-            for i in range(WINDOW_DAYS)]
+            for i in range(span)]
 
 
 def _period(days: list[DayTotals], count: int) -> Totals:

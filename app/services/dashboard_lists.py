@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 
 from app.extensions import db
 from app.models import Member, MemberTag, PointLot, PointTransaction, VipTag
 from app.services import levels
+from app.services.members import Page, decode_cursor, encode_cursor
 
 EXPIRING_POINTS_DAYS = 30
 EXPIRING_TAGS_DAYS = 7
@@ -141,6 +142,31 @@ def expiring_lots(tenant_id: int, now: datetime) -> list[ExpiringLot]:
     ).all()
     return [ExpiringLot(r.user_id, r.display_name or "", int(r.remaining), r.expires_at)
             for r in rows]
+
+
+def expiring_lots_page(tenant_id: int, now: datetime, *, cursor: str | None = None,
+                       page_size: int = 50) -> Page:
+    """Every lot with points left that expires within EXPIRING_POINTS_DAYS, soonest
+    first, keyset-paged on (expires_at, lot id) through ix_point_lots_due. The
+    cursor names the last lot shown; a lot's expiry never changes, so the next
+    page starts right after it even if it has been spent meanwhile."""
+    after = decode_cursor(cursor)
+    query = (
+        select(_lots.c.id, _members.c.user_id, _members.c.display_name, _lots.c.remaining,
+               _lots.c.expires_at)
+        .join(_members, _members.c.id == _lots.c.member_id)
+        .where(_lots.c.tenant_id == tenant_id, _lots.c.remaining > 0, _lots.c.expires_at > now,
+               _lots.c.expires_at <= now + timedelta(days=EXPIRING_POINTS_DAYS))
+    )
+    if after is not None:
+        last = (select(_lots.c.expires_at)
+                .where(_lots.c.tenant_id == tenant_id, _lots.c.id == after).scalar_subquery())
+        query = query.where(tuple_(_lots.c.expires_at, _lots.c.id) > tuple_(last, after))
+    rows = db.session.execute(
+        query.order_by(_lots.c.expires_at, _lots.c.id).limit(page_size + 1)).all()
+    next_cursor = encode_cursor(rows[page_size - 1].id) if len(rows) > page_size else None
+    return Page([ExpiringLot(r.user_id, r.display_name or "", int(r.remaining), r.expires_at)
+                 for r in rows[:page_size]], next_cursor, page_size)
 
 
 def latest(tenant_id: int, limit: int = LIST_LIMIT) -> list[RecentTransaction]:

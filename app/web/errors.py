@@ -1,4 +1,6 @@
-"""The portal's own error pages (400, 403, 404, 429, 500, 503), in its layout.
+"""The portal's own error pages (400, 403, 404, 429, 500, 503), in its layout,
+each with the request id to quote to support (the id the logs, the audit log and
+Sentry carry; it never needs the database).
 
 An htmx request gets only the message: the page's live region shows it where the
 person is (static/js/app.js), instead of a whole page swapped into a fragment.
@@ -10,6 +12,7 @@ from flask import g, render_template
 from flask_babel import gettext as _
 
 from app.extensions import login_manager
+from app.request_context import request_id
 
 from app.web.render import is_partial
 
@@ -39,7 +42,8 @@ def render_error_page(status: int, exc: BaseException | None = None, csrf: bool 
     if status == 503:
         headers["Retry-After"] = "30"
     template = "errors/_message.html" if is_partial() else "errors/error.html"
-    return render_template(template, status=status, title=title(), message=text), status, headers
+    return render_template(template, status=status, title=title(), message=text,
+                           request_id=request_id()), status, headers
 
 
 def render_unavailable_page(exc: BaseException):

@@ -1,7 +1,9 @@
 """What templates call once per table cell (a number, a label, a translated
 string), done with the page's locale looked up once per page instead of once
-per call. Each gives exactly what Flask-Babel's own helper gives: the numbers
-check their shortcut against Babel's output before using it.
+per call. Numbers and days are exactly what Flask-Babel's own helpers give (the
+numbers check their shortcut against Babel's output before using it); a time is
+written one way in every language, in the tenant's zone, with the zone named
+(`dt`, `moment_text`).
 
 A page's templates find the locale and its translations in their context
 (`_locale_id`, `_`, put there by the portal's context processor); a macro
@@ -10,17 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale, dates, numbers
 from babel.dates import DateTimePattern
+from flask import g
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from app.services import tenants
 from app.web import labels
 
 # Samples the integer shortcut must format exactly as Babel does for a locale.
@@ -76,38 +80,63 @@ _STYLES = ("short", "medium", "long", "full")
 
 
 @lru_cache(maxsize=64)
-def _datetime_patterns(locale_id: str, style: str) -> tuple[Locale, str, DateTimePattern,
-                                                            DateTimePattern]:
-    """What `babel.dates.format_datetime(value, style)` looks up on every call: the
-    locale, the pattern joining date and time, and the two parsed patterns (Babel's
-    own parse, which Babel caches)."""
+def _date_pattern(locale_id: str, style: str) -> tuple[Locale, DateTimePattern]:
+    """What `babel.dates.format_date(value, style)` looks up on every call: the
+    locale and the parsed pattern (Babel's own parse, which Babel caches)."""
     locale = Locale.parse(locale_id)
-    return (locale, dates.get_datetime_format(style, locale=locale).replace("'", ""),
-            dates.parse_pattern(dates.get_time_format(style, locale=locale)),
-            dates.parse_pattern(dates.get_date_format(style, locale=locale)))
+    return locale, dates.parse_pattern(dates.get_date_format(style, locale=locale))
 
 
-def datetime_text(value: datetime, locale_id: str, style: str, zone: tzinfo) -> str:
-    """`babel.dates.format_datetime(value, style, tzinfo=zone, locale=locale_id)`
-    for one of the named styles: the same steps, without its argument handling."""
-    locale, joined, time_pattern, date_pattern = _datetime_patterns(locale_id, style)
+def zone_label(moment: datetime) -> str:
+    """The offset in force at an aware moment, named the same in every language:
+    'UTC', 'UTC+8', 'UTC+5:30', 'UTC-5'. Unlike an abbreviation (CST is China's
+    and America's), it cannot be misread, and it follows daylight saving."""
+    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def local_moment(value: datetime, zone: tzinfo) -> datetime:
+    """An instant (naive values are UTC, as the database stores them) in `zone`."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    value = value.astimezone(zone)
-    day = value.date()
-    return joined.replace("{0}", time_pattern.apply(value.timetz(), locale, day)) \
-        .replace("{1}", date_pattern.apply(day, locale))
+    return value.astimezone(zone)
+
+
+def moment_text(value: datetime, zone: tzinfo, seconds: bool = False) -> str:
+    """'2026-12-01 14:05 UTC+8': the portal's one way of writing a time, the same
+    in English and Chinese, with its zone."""
+    local = local_moment(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + \
+        " " + zone_label(local)
+
+
+def zone_name(zone: tzinfo) -> str:
+    return getattr(zone, "key", None) or getattr(zone, "zone", None) or str(zone)
+
+
+def iso_moment(value: datetime | None, zone: tzinfo) -> str:
+    """ISO 8601 with the offset, in `zone` (what the CSV exports write)."""
+    return "" if value is None else local_moment(value, zone).isoformat(timespec="seconds")
 
 
 @pass_context
 def dt(context: Context, value: datetime | None, style: str = "medium") -> str:
-    """`flask_babel.format_datetime(value, style)`, in the user's time zone."""
+    """A time in the page's time zone (the tenant's), named: a `<time>` element
+    whose text is `moment_text` ('short': to the minute; the other styles: to the
+    second) and whose `datetime` is ISO 8601 with the offset. Any other `style`
+    is a Babel pattern, given to Flask-Babel."""
     if value is None:
         return ""
-    if style in _STYLES:
-        return datetime_text(value, locale_of(context), style,
-                             context.get("_tzinfo") or get_timezone())
-    return format_datetime(value, style)
+    zone = context.get("_tzinfo") or get_timezone()
+    if style not in _STYLES:
+        return format_datetime(value, style)
+    local = local_moment(value, zone)
+    return Markup('<time datetime="%s" title="%s">%s</time>') % (
+        local.isoformat(timespec="seconds"), zone_name(zone),
+        moment_text(local, zone, seconds=style != "short"))
 
 
 @pass_context
@@ -116,7 +145,7 @@ def day(context: Context, value: date | datetime | None, style: str = "medium") 
     if value is None:
         return ""
     if style in _STYLES and not isinstance(value, datetime):
-        locale, _joined, _time, pattern = _datetime_patterns(locale_of(context), style)
+        locale, pattern = _date_pattern(locale_of(context), style)
         return pattern.apply(value, locale)
     return format_date(value, style)
 
@@ -164,8 +193,11 @@ def page_context() -> dict[str, Any]:
     """What the portal's context processor adds for every template it renders."""
     locale_id = str(get_locale())
     gettext = page_gettext(get_translations())
+    tenancy = g.get("tenancy")
     return {
-        "_locale_id": locale_id, "_tzinfo": get_timezone(), "_": gettext, "gettext": gettext,
+        "_locale_id": locale_id,
+        "_tzinfo": tenants.zone(tenancy.tenant) if tenancy is not None else get_timezone(),
+        "_": gettext, "gettext": gettext,
         "kind_label": label_lookup(labels.KINDS, locale_id),
         "category_label": label_lookup(labels.CATEGORY_LABELS, locale_id),
         "role_label": label_lookup(labels.ROLES, locale_id),

@@ -50,6 +50,8 @@ def test_the_portal_shows_a_maintenance_page_but_sign_in_stays_open(app, cli):
     assert page.status_code == 503
     assert "Down for maintenance" in page.get_data(as_text=True)
     assert page.headers["Retry-After"]
+    assert f"<code data-request-id>{page.headers['X-Request-ID']}</code>" in \
+        page.get_data(as_text=True)  # to quote to support
     assert client.get("/login").status_code == 200
     assert client.get("/static/css/app.css").status_code == 200
 

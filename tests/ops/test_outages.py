@@ -211,6 +211,7 @@ def test_signed_in_staff_get_the_portals_503_page_while_postgresql_is_down(
         assert "Temporarily unavailable" in text(page) or "briefly unavailable" in text(page)
         assert "Internal Server Error" not in text(page)
         assert page.headers["Retry-After"]
+        assert page.headers["X-Request-ID"] in text(page)  # to quote to support
         if not htmx:
             assert '<link rel="stylesheet"' in text(page)  # the project's page, in its layout
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from flask import request
 from flask_babel import gettext as _
@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Optional
 
-from app.services import audit_search
+from app.services import audit_search, tenants
 from app.services.errors import ValidationFailed
 from app.services.members import Page
 from app.services.permissions import MANAGE
@@ -19,7 +19,7 @@ from app.web.render import apply_errors, page
 from app.web.tenancy import TenantContext, tenant_view
 
 TARGET_TYPES = ("member", "transaction", "batch", "vip_tag", "level", "staff", "api_client",
-                "tenant")
+                "tenant", "export")
 
 
 class AuditFilterForm(Form):
@@ -36,13 +36,18 @@ class AuditFilterForm(Form):
     cursor = HiddenField()
 
 
-def _midnight(day) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _midnight(day: date, zone: tzinfo) -> datetime | None:
+    """The start of a calendar day in the tenant's time zone, as an instant; None
+    (no bound) at the calendar's first day, whose start may precede year 1 in UTC."""
+    try:
+        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
-def _end_of(day: date) -> datetime | None:
+def _end_of(day: date, zone: tzinfo) -> datetime | None:
     """The midnight after `day`; None (no bound) for the calendar's last day."""
-    return _midnight(day + timedelta(days=1)) if day < date.max else None
+    return _midnight(day + timedelta(days=1), zone) if day < date.max else None
 
 
 @bp.route("/t/<slug>/audit/")
@@ -51,13 +56,14 @@ def index(tc: TenantContext):
     form = AuditFilterForm(request.args)
     result = Page([], None, 50)
     status = 200
+    zone = tenants.zone(tc.tenant)
     if form.validate():
         try:
             result = audit_search.search(
                 tc.tenant.id, actor=form.actor.data, action=form.action.data,
                 target_type=form.target_type.data or None, target_id=form.target_id.data,
-                since=_midnight(form.date_from.data) if form.date_from.data else None,
-                until=_end_of(form.date_to.data) if form.date_to.data else None,
+                since=_midnight(form.date_from.data, zone) if form.date_from.data else None,
+                until=_end_of(form.date_to.data, zone) if form.date_to.data else None,
                 cursor=form.cursor.data or None)
         except ValidationFailed as exc:
             apply_errors(form, exc)

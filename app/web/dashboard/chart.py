@@ -32,7 +32,7 @@ class Chart:
     max_up: int
     max_down: int
     bars: list[Bar]
-    labels: list[tuple[float, DayTotals]]  # x of every 5th day's label
+    labels: list[tuple[float, DayTotals]]  # x of every `label_step`th day's label
 
 
 def build(days: list[DayTotals]) -> Chart:
@@ -46,6 +46,9 @@ def build(days: list[DayTotals]) -> Chart:
     bar_w = band * 0.7
     bars: list[Bar] = []
     labels = []
+    # About six labels whatever the period: every day of a week, every 5th of a
+    # month, every 15th of a quarter.
+    label_step = max(1, round(len(days) / 6))
     for i, day in enumerate(days):
         x = LEFT + i * band + (band - bar_w) / 2
         up = plot_h * day.totals.issued / span
@@ -60,7 +63,7 @@ def build(days: list[DayTotals]) -> Chart:
         if expired:
             bars.append(Bar(round(x, 1), round(zero_y + spent, 1), round(bar_w, 1),
                             round(expired, 1), "bar-expire"))
-        if (len(days) - 1 - i) % 5 == 0:
+        if (len(days) - 1 - i) % label_step == 0:
             labels.append((round(LEFT + i * band + band / 2, 1), day))
     return Chart(WIDTH, HEIGHT, round(zero_y, 1), LEFT, WIDTH - RIGHT, TOP, HEIGHT - BOTTOM,
                  max_up, max_down, bars, labels)

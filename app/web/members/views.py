@@ -1,12 +1,9 @@
-"""Members: the searchable list, its CSV export, and a member's page."""
+"""Members: the searchable list and a member's page (the CSV export: export_views)."""
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, render_template, request, stream_with_context
+from flask import render_template, request
 from flask_babel import gettext as _
 
 from app.services import ledger, levels, member_card, members, programme, vip
@@ -21,7 +18,6 @@ from app.web.render import is_partial
 from app.web.tenancy import TenantContext, tenant_view
 
 PAGE_SIZE = 25
-EXPORT_PAGE = 100
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -64,46 +60,6 @@ def index(tc: TenantContext):
     if is_partial():
         return render_template("members/_rows.html", **context)
     return render_template("members/index.html", **context)
-
-
-def _csv_safe(value: Any) -> Any:
-    """A spreadsheet runs cells starting with = + - @ as formulas: quote them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-@bp.route("/t/<slug>/members/export.csv")
-@tenant_view(VIEW)
-def export(tc: TenantContext):
-    filters = _filters(_search_form(tc))
-    tenant_id = tc.tenant.id
-    # The first page before streaming: a refused filter is an error page, not a cut download.
-    first = members.search(tenant_id, page_size=EXPORT_PAGE, **filters)
-
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["user_id", "display_name", "email", "phone", "total_points",
-                         "lifetime_points", "level", "tags", "points_enabled", "created_at"])
-        page = first
-        while True:
-            for p in page.items:
-                writer.writerow([_csv_safe(v) for v in (
-                    p.user_id, p.display_name, p.email or "", p.phone or "", p.total_points,
-                    p.lifetime_points, p.level.level_name if p.level else "",
-                    ";".join(t.tag_name for t in p.tags), "yes" if p.is_points_enabled else "no",
-                    p.created_at.isoformat() if p.created_at else "")])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if not page.next_cursor:
-                break
-            page = members.search(tenant_id, cursor=page.next_cursor, page_size=EXPORT_PAGE,
-                                  **filters)
-
-    return Response(stream_with_context(rows()), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{tc.slug}-members.csv"'})
 
 
 # --------------------------------------------------------------------------- one member
@@ -158,4 +114,4 @@ def show(tc: TenantContext, user_id: str):
                                user_id=user_id)
     return render_template("members/show.html", **member_context(tc, user_id))
 
-from app.web.members import card_views, points_views  # noqa: E402,F401
+from app.web.members import card_views, export_views, points_views  # noqa: E402,F401
