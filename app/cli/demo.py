@@ -237,7 +237,7 @@ def build_demo(member_count: int = MEMBER_COUNT, seed: int = 2026) -> int:
                         category="license", reason="Enterprise licence")
 
     # Lots about to expire (within the dashboard's 30-day window).
-    for user_id in rng.sample(user_ids, 25):
+    for user_id in rng.sample(user_ids, min(25, len(user_ids))):
         with clock.frozen(real_now - timedelta(days=rng.uniform(1, 10))):
             ledger.earn(tenant.id, actor, user_id=user_id, points_amount=rng.choice((50, 100, 150)),
                         category="community", reason="Seasonal event bonus",
