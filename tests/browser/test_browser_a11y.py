@@ -7,7 +7,7 @@ import pytest
 from flask_babel import force_locale, gettext
 
 from app.services import ledger
-from tests.browser.conftest import ARTIFACTS, mark_page, not_reloaded
+from tests.browser.conftest import ARTIFACTS, axe_violations, mark_page, not_reloaded, with_axe
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -127,6 +127,7 @@ def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
 
 
 def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, shop, said):
+    with_axe(tab)
     sign_in(tab, server)
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#adjust-points_amount").fill("5")
@@ -135,6 +136,7 @@ def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, s
     announced(tab, error)
     assert focused(tab)["id"] == "adjust-reason" and focused(tab)["invalid"] == "true"
     assert tab.locator("#adjust-reason-error").inner_text() == error
+    assert axe_violations(tab) == []  # the form in its refused state
     # Focus stays in the form: typing the reason and Enter sends it again.
     tab.keyboard.type("Forgot the reason")
     tab.keyboard.press("Tab")
@@ -209,6 +211,7 @@ def test_the_favicon_is_real(tab, server, shop):
 
 
 def test_a_phone_never_scrolls_sideways_on_the_member_page(tab, server, shop, said):
+    with_axe(tab)
     tab.set_viewport_size(PHONE)
     sign_in(tab, server)
     tab.goto(f"{server}/t/acme/members/u100/")
@@ -220,6 +223,7 @@ def test_a_phone_never_scrolls_sideways_on_the_member_page(tab, server, shop, sa
     announced(tab, said("%(points)s points. New balance: %(balance)s.", points="−10",
                         balance="210"))
     assert sideways(tab) <= 0  # after the swap, with a new row and its hidden texts
+    assert axe_violations(tab) == []
     tab.locator("#history-kind").select_option("adjust")
     tab.wait_for_function("() => document.querySelectorAll('#history-rows tr').length === 1")
     assert sideways(tab) <= 0
