@@ -73,8 +73,10 @@ def _first(statement):
 
 def fillers(user_id: str) -> dict[str, object]:
     """A value for each URL parameter: ids of the demo data that the page can show."""
+    reversed_ids = select(PointTransaction.reverses_id).where(
+        PointTransaction.reverses_id.is_not(None))
     reversible = (select(PointTransaction.id)
-                  .where(PointTransaction.kind == "earn",
+                  .where(PointTransaction.kind == "earn", PointTransaction.id.not_in(reversed_ids),
                          PointTransaction.member_id == select(Member.id).where(
                              Member.user_id == user_id).scalar_subquery())
                   .order_by(PointTransaction.id))
