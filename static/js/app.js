@@ -12,6 +12,7 @@
     var region = liveRegion();
     if (!region) { return; }
     region.textContent = "";
+    region.classList.remove("sr-only");  // outcome.js hides what it only says aloud
     region.classList.add("shown");
     // A fresh text node after clearing makes screen readers announce a repeat too.
     window.setTimeout(function () { region.textContent = text; }, 30);
@@ -44,13 +45,7 @@
     if (region) { region.textContent = ""; region.classList.remove("shown"); }
   });
 
-  // After a swap that replaced a form, keep keyboard focus where the result is.
-  document.addEventListener("htmx:afterSwap", function (evt) {
-    var target = evt.detail.target;
-    if (!target || !target.querySelector) { return; }
-    var focus = target.querySelector("[data-autofocus]");
-    if (focus) { focus.focus(); }
-  });
+  // Focus after a swap, and announcing its outcome: static/js/outcome.js.
 }());
 
 /* "Copy" beside a secret shown once: copies the text of the element named by

@@ -1,4 +1,6 @@
 """What a support agent does in a browser, end to end."""
+# htmx outcomes are looked for inside <main>: the live region (#live-status, outside it)
+# repeats each one for screen readers.
 from __future__ import annotations
 
 from datetime import timedelta
@@ -89,13 +91,13 @@ def test_a_vip_conflict_is_resolved_in_place(page, server, shop, choice, expecte
     vip_card = page.locator("#vip-card")
     vip_card.get_by_label("VIP tag").select_option(label="Gold VIP · vip · 60d")
     vip_card.get_by_role("button", name="Grant tag").click()
-    page.get_by_text("This member already holds").wait_for()
+    page.locator("main").get_by_text("This member already holds").wait_for()
     assert "Silver" in vip_card.inner_text() and "200 → 120" in vip_card.inner_text()
     page.get_by_label(choice).check()
     if choice.startswith("Upgrade"):
         page.get_by_label("Pay 80 points", exact=False).check()
     vip_card.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Gold VIP granted.").wait_for()
+    page.locator("main").get_by_text("Gold VIP granted.").wait_for()
     assert expected in page.locator("#tags-card").inner_text()
     balance = "120" if choice.startswith("Upgrade") else "200"
     assert page.locator("[data-balance]").inner_text() == balance
@@ -109,7 +111,7 @@ def test_batch_earn_a_bad_file_then_a_good_one(page, server, shop, tmp_path):
     bad.write_text("user_id,points_amount,category,reason\nu100,10,login,ok\nnobody,5,login,x\n")
     page.get_by_label("CSV file", exact=True).set_input_files(str(bad))
     page.get_by_role("button", name="Preview").click()
-    page.get_by_text("No member with this user id.").wait_for()
+    page.locator("main").get_by_text("No member with this user id.").wait_for()
     assert page.get_by_role("button", name="Apply all").count() == 0
     good = tmp_path / "good.csv"
     good.write_text("user_id,points_amount,category,reason\nu100,10,login,ok\nu200,5,referral,x\n")
@@ -137,7 +139,7 @@ def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make
     page.locator("#earn-card").get_by_label("Category").select_option("login")
     page.locator("#earn-card").get_by_label("Reason").fill("<img src=y onerror=alert('typed')>")
     page.locator("#earn-card").get_by_role("button", name="Give points").click()
-    page.get_by_text("New balance: 6").wait_for()
+    page.locator("main").get_by_text("New balance: 6").wait_for()
     assert page.locator("#history-rows img").count() == 0
     assert page.dialogs == []
 
@@ -162,7 +164,7 @@ def test_every_page_passes_axe(page, server, shop):
     page.goto(f"{server}/t/acme/members/u100/")  # the conflict form, drawn by htmx
     page.locator("#vip-card").get_by_label("VIP tag").select_option(label="Gold VIP · vip · 60d")
     page.locator("#vip-card").get_by_role("button", name="Grant tag").click()
-    page.get_by_text("This member already holds").wait_for()
+    page.locator("main").get_by_text("This member already holds").wait_for()
     if axe_violations(page):
         found["conflict form"] = axe_violations(page)
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
