@@ -219,14 +219,50 @@ def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[T
     )
 
 
-def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
-    """Profiles of members, with levels (cached) and tags (one query)."""
+def _levels_for(tenant_id: int, rows: list[MemberRecord]) -> list[levels.LevelInfo]:
     level_list = levels.list_levels(tenant_id)
     known = {lv.id for lv in level_list}
     if any(r.level_id is not None and r.level_id not in known for r in rows):
         level_list = levels.list_levels(tenant_id, fresh=True)  # this worker's cache is stale
+    return level_list
+
+
+def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
+    """Profiles of members, with levels (cached) and tags (one query)."""
+    level_list = _levels_for(tenant_id, rows)
     tags = active_tags([r.id for r in rows])
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
+
+
+def with_active_tags(member_update: Any, now: Any) -> Any:
+    """PostgreSQL: `member_update` (an UPDATE of one member … RETURNING every column)
+    in a WITH, followed by the member's active tags as `active_tags` reads them: one
+    row per tag (or one row with NULL tag columns). Read back by `written_with_tags`."""
+    member = member_update.cte("written_member")
+    tags = _holdings.join(_tags, _tags.c.id == _holdings.c.tag_id)
+    return (
+        select(member, _holdings.c.id.label("h_id"), _holdings.c.granted_at.label("h_granted_at"),
+               _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
+               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
+        .select_from(member.outerjoin(tags, and_(
+            _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
+            _holdings.c.expires_at > now)))
+        .order_by(_tags.c.tag_type)
+    )
+
+
+def written_with_tags(rows: list[Any]) -> tuple[MemberRecord, list[TagHolding]]:
+    """The member and its tags from the rows of `with_active_tags` (or a statement
+    that joins the tags the same way)."""
+    tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.tag_rank, r.h_expires_at,
+                       r.h_granted_at, r.h_id) for r in rows if r.tag_id is not None]
+    return MemberRecord.of(rows[0]), tags
+
+
+def profile_with_tags(tenant_id: int, row: MemberRecord, tags: list[TagHolding]) -> Profile:
+    """A member's profile from tags its caller read already (active_tags' rows, in
+    its order), e.g. in the statement that wrote the member."""
+    return _profile(row, _levels_for(tenant_id, [row]), tags)
 
 
 def profile_of(tenant_id: int, member: MemberRecord) -> Profile:

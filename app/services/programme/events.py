@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
 
+from app.database import is_postgres
 from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent
 from app.services import audit, bulk, clock, levels, members, tenants
@@ -147,34 +148,53 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
         return _existing(tenant_id, given)
     if not member.is_points_enabled:
         raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
-    row = _write_awards(tenant, actor, member, event_pk, given, lines, awards, now)
+    row, tags = _write_awards(tenant, actor, member, event_pk, given, lines, awards, now)
     event = EventView(given.event_id, member.user_id, given.event_type, given.amount,
                       given.occurred_at, given.attributes, sum(a.points for a in awards),
                       created_at=now, id=event_pk)
     outcome = EventOutcome(event, awards,
-                           members.profile_of(tenant_id, members.MemberRecord.of(row)), lines)
+                           members.profile_of(tenant_id, row) if tags is None
+                           else members.profile_with_tags(tenant_id, row, tags), lines)
     text = render(outcome)
     db.session.execute(update(_events).where(_events.c.id == event_pk).values(answer=text))
     return Recorded(text, False, outcome)
 
 
+def _award_member_statement() -> Any:
+    """The member's balances moved by an event's awards, its level re-derived."""
+    gained = bindparam("gained", type_=_m.c.total_points.type)
+    new_lifetime = _m.c.lifetime_points + gained
+    return (update(_m).where(_m.c.id == bindparam("b_member"))
+            .values(total_points=_m.c.total_points + gained, lifetime_points=new_lifetime,
+                    pending_points=_m.c.pending_points + bindparam(
+                        "held", type_=_m.c.pending_points.type),
+                    level_id=levels.level_subquery(new_lifetime), updated_at=_NOW,
+                    last_activity_at=_NOW)
+            .returning(*_m.c))
+
+
+_NOW = bindparam("now", type_=_m.c.updated_at.type)
+_AWARD_MEMBER = _award_member_statement()
+_AWARD_MEMBER_WITH_TAGS = members.with_active_tags(_award_member_statement(), _NOW)
+
+
 def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: Input,
-                  lines: list[Line], awards: list[AwardView], now: datetime) -> Any:
+                  lines: list[Line], awards: list[AwardView], now: datetime
+                  ) -> tuple[members.MemberRecord, list[members.TagHolding] | None]:
     """Earn entries and lots for available awards, pending awards for the others, the
-    award rows, and the member's balances in one UPDATE. Returns the member's row."""
+    award rows, and the member's balances in one UPDATE. Returns the member as written
+    and, on PostgreSQL, its active tags (read by that UPDATE's statement)."""
     by_rule = {line.terms.id: line.terms for line in lines}
     available = [a for a in awards if a.status == "available"]
     pending = [a for a in awards if a.status == "pending"]
     gained = sum(a.points for a in available)
     held = sum(a.points for a in pending)
-    new_lifetime = _m.c.lifetime_points + gained
-    row = db.session.execute(
-        update(_m).where(_m.c.id == member.id)
-        .values(total_points=_m.c.total_points + gained, lifetime_points=new_lifetime,
-                pending_points=_m.c.pending_points + held,
-                level_id=levels.level_subquery(new_lifetime), updated_at=now,
-                last_activity_at=now)
-        .returning(*_m.c)).one()
+    moved = {"b_member": member.id, "gained": gained, "held": held, "now": now}
+    if is_postgres():  # the member's tags for the answer in the same statement
+        row, tags = members.written_with_tags(
+            db.session.execute(_AWARD_MEMBER_WITH_TAGS, moved).all())
+    else:
+        row, tags = members.MemberRecord.of(db.session.execute(_AWARD_MEMBER, moved).one()), None
     balance = member.total_points
     entries = []
     for award in available:
@@ -185,11 +205,16 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
             balance_after=balance, category=terms.category, reason=_reason(terms),
             actor=actor, now=now,
             expires_at=default_expiry(terms.expires_in_days or tenant.default_expiry_days, now)))
-    tx_ids = bulk.insert_rows(tx_table, entries, with_ids=True)
-    bulk.insert_rows(lots_table, [
+    in_one = is_postgres()  # ids first, then every row in one statement (bulk.insert_all)
+    if in_one:
+        ids = bulk.reserve_ids_of({tx_table: len(entries), _awards: len(awards)})
+        tx_ids, award_ids = ids[tx_table], ids[_awards]
+    else:
+        tx_ids = bulk.insert_rows(tx_table, entries, with_ids=True)
+    lot_rows = [
         {"tenant_id": tenant.id, "member_id": member.id, "transaction_id": tx_id,
          "amount": e["amount"], "remaining": e["amount"], "expires_at": e["expires_at"],
-         "created_at": now} for e, tx_id in zip(entries, tx_ids, strict=True)])
+         "created_at": now} for e, tx_id in zip(entries, tx_ids, strict=True)]
     for award, tx_id in zip(available, tx_ids, strict=True):
         award.transaction_id = tx_id
     award_rows_ = [{
@@ -199,17 +224,25 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
         "revoked_points": 0, "status": a.status, "occurred_at": given.occurred_at,
         "available_at": a.available_at, "transaction_id": a.transaction_id,
         "created_at": now} for a in awards]
-    award_ids = bulk.insert_rows(_awards, award_rows_, with_ids=True)
+    if not in_one:
+        bulk.insert_rows(lots_table, lot_rows)
+        award_ids = bulk.insert_rows(_awards, award_rows_, with_ids=True)
     for award, award_id in zip(awards, award_ids, strict=True):
         award.id = award_id
-    bulk.insert_rows(_pending, [
+    pending_rows = [
         {"tenant_id": tenant.id, "member_id": member.id, "award_id": a.id, "points": a.points,
-         "available_at": a.available_at, "settled_at": None} for a in pending])
+         "available_at": a.available_at, "settled_at": None} for a in pending]
+    if in_one:
+        bulk.insert_all([(tx_table, entries, tx_ids), (lots_table, lot_rows, None),
+                         (_awards, award_rows_, award_ids), (_pending, pending_rows, None)])
+    else:
+        bulk.insert_rows(_pending, pending_rows)
     webhook_events.entries_written(tenant.id, tx_ids,
-                                   lifetimes_before={member.id: member.lifetime_points})
+                                   lifetimes_before={member.id: member.lifetime_points},
+                                   listening=tenant.listening)
     audit.record(tenant.id, actor, "programme.event", "event", given.event_id or "",
                  {"user_id": member.user_id, "event_type": given.event_type,
                   "points_awarded": gained + held, "pending_points": held,
                   "transaction_ids": tx_ids}, at=now)
-    return row
+    return row, tags
 

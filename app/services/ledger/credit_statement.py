@@ -1,0 +1,87 @@
+"""PostgreSQL: a whole credit in one statement (one round trip).
+
+A data-modifying WITH moves the member (the UPDATE that locks its row, moves both
+balances and re-derives the level, as on the generic path), inserts the ledger
+entry from what that UPDATE returns, the lot from the entry, the audit row, and
+reads the member's active VIP tags for the answer. The caller has already taken
+the tenant's levels lock in an earlier statement (`tenants.get_for_level_write`),
+so this statement's snapshot is taken under it: the level it derives is never
+older than a level change that committed before the lock was granted.
+
+The rows are the generic path's (`credits.credit` on SQLite, and in
+`tests/test_ledger_one_statement.py`, which compares them): the entry's columns
+come from `entries.ledger_row`, the audit row's from `audit.values`, and the
+audit row's JSON is the text Python writes, with the entry's id set in by the
+database.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import JSON, String, and_, bindparam, cast, insert, literal, select, true
+
+from app.models import AuditLog, MemberTag, VipTag
+from app.services.ledger.entries import lots_table, tx_table
+
+_audit, _holdings, _tags = AuditLog.__table__, MemberTag.__table__, VipTag.__table__
+TX_COLUMNS = ("tenant_id", "member_id", "kind", "amount", "balance_after", "category", "reason",
+              "expires_at", "reverses_id", "idempotency_key", "request_id", "actor_type",
+              "actor_id", "actor_label", "created_at")
+AUDIT_COLUMNS = ("tenant_id", "actor_type", "actor_id", "actor_label", "action", "target_type",
+                 "target_id", "ip", "user_agent", "request_id", "created_at")
+# The audit row's data: {"transaction_id": <the entry's id>, …the rest as given}.
+_DATA_HEAD = '{"transaction_id": '
+
+
+def build(member_update: Any, now: Any) -> Any:
+    """The statement, around `member_update` (an UPDATE … RETURNING every member
+    column, with bind parameters) and `now` (the bind parameter of the time)."""
+    member = member_update.cte("credited")
+    tx = tx_table
+    entry_source = {name: bindparam(f"tx_{name}", type_=tx.c[name].type) for name in TX_COLUMNS}
+    entry_source["member_id"] = member.c.id
+    entry_source["balance_after"] = member.c.total_points
+    entry = (insert(tx).from_select(list(TX_COLUMNS), select(*entry_source.values()))
+             .returning(tx.c.id, tx.c.tenant_id, tx.c.member_id, tx.c.amount, tx.c.expires_at,
+                        tx.c.created_at)
+             .cte("credit_entry"))
+    lot = insert(lots_table).from_select(
+        ["tenant_id", "member_id", "transaction_id", "amount", "remaining", "expires_at",
+         "created_at"],
+        select(entry.c.tenant_id, entry.c.member_id, entry.c.id, entry.c.amount,
+               entry.c.amount, entry.c.expires_at, entry.c.created_at),
+    ).cte("credit_lot")
+    data = cast(literal(_DATA_HEAD, String) + cast(entry.c.id, String)
+                + bindparam("a_data_tail", type_=String), JSON)
+    audit_row = insert(_audit).from_select(
+        [*AUDIT_COLUMNS, "data"],
+        select(*(bindparam(f"a_{name}", type_=_audit.c[name].type) for name in AUDIT_COLUMNS),
+               data),
+    ).cte("credit_audit")
+    tags = _holdings.join(_tags, _tags.c.id == _holdings.c.tag_id)
+    return (
+        select(member, entry.c.id.label("tx_id"), _holdings.c.id.label("h_id"),
+               _holdings.c.granted_at.label("h_granted_at"),
+               _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
+               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
+        .select_from(member.join(entry, true()).outerjoin(tags, and_(
+            _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
+            _holdings.c.expires_at > now)))
+        .order_by(_tags.c.tag_type)
+        .add_cte(lot, audit_row)
+    )
+
+
+def parameters(entry: dict[str, Any], audit_row: dict[str, Any]) -> dict[str, Any]:
+    """The statement's values: an entry (a ledger_row; its member and balance are the
+    database's) and an audit row (audit.values; its data's first key the entry id)."""
+    data = dict(audit_row["data"])
+    assert next(iter(data)) == "transaction_id"
+    del data["transaction_id"]
+    params = {f"tx_{name}": entry[name] for name in TX_COLUMNS
+              if name not in ("member_id", "balance_after")}
+    params.update({f"a_{name}": audit_row[name] for name in AUDIT_COLUMNS})
+    # json.dumps of the whole dict is the head, the id, then this tail
+    params["a_data_tail"] = ", " + json.dumps(data)[1:] if data else "}"
+    return params
