@@ -12,7 +12,7 @@ from tests.querycount import statements
 EARN = {"user_id": "alice", "points_amount": 1, "category": "login"}
 
 
-def test_an_earn_costs_three_statements_on_postgresql_and_a_keyed_one_five(full, programme):
+def test_an_earn_costs_three_statements_on_postgresql_and_a_keyed_one_four(full, programme):
     assert_success(full.post("/api/v1/points/earn/", json=EARN), 201)  # warm caches
     with statements() as plain:
         assert_success(full.post("/api/v1/points/earn/", json=EARN), 201)
@@ -28,10 +28,14 @@ def test_an_earn_costs_three_statements_on_postgresql_and_a_keyed_one_five(full,
     with statements() as keyed:
         assert_success(full.post("/api/v1/points/earn/", json=EARN,
                                  headers={"Idempotency-Key": "q-1"}), 201)
-    assert len(keyed) == expected + 2, keyed  # + claiming the key, storing the response
+    # + storing the response, and on SQLite claiming the key (on PostgreSQL the credit's
+    # statement claims it: one fewer than before)
+    assert len(keyed) == expected + (1 if db.engine.dialect.name == "postgresql" else 2), keyed
     with statements() as replay:
         full.post("/api/v1/points/earn/", json=EARN, headers={"Idempotency-Key": "q-1"})
-    assert len(replay) == 3, replay  # token check, claim attempt, stored response
+    # token check, claim attempt, stored response; on PostgreSQL: token check, the
+    # tenant, the credit's statement (its claim fails, and it reads the stored response)
+    assert len(replay) == 3, replay
 
 
 @pytest.mark.postgresql  # SQLite has no multi-row INSERT … RETURNING in order: one per row

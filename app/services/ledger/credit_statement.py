@@ -19,9 +19,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import JSON, String, and_, bindparam, cast, insert, literal, select, true
+from sqlalchemy import (
+    JSON, String, and_, bindparam, cast, exists, insert, literal, not_, select, true,
+)
 
 from app.models import AuditLog, MemberTag, VipTag
+from app.services import idempotency
 from app.services.ledger.entries import lots_table, tx_table
 
 _audit, _holdings, _tags = AuditLog.__table__, MemberTag.__table__, VipTag.__table__
@@ -34,9 +37,21 @@ AUDIT_COLUMNS = ("tenant_id", "actor_type", "actor_id", "actor_label", "action",
 _DATA_HEAD = '{"transaction_id": '
 
 
-def build(member_update: Any, now: Any) -> Any:
+def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
     """The statement, around `member_update` (an UPDATE … RETURNING every member
-    column, with bind parameters) and `now` (the bind parameter of the time)."""
+    column, with bind parameters) and `now` (the bind parameter of the time).
+
+    With `claim`, it first claims the request's idempotency key
+    (`idempotency.claim_cte`; values from `Claim.parameters(CLAIM_PREFIX)`): the
+    member is moved only if this request owns the key, and the one row it then
+    returns says so (`claimed`), with the owner's stored response when the
+    statement's snapshot holds it (a key claimed by a request still running when
+    this one started is read again by `idempotency.run`)."""
+    claimed = None
+    if claim:
+        taken = idempotency.claim_cte()
+        claimed = exists(select(taken.c.id))
+        member_update = member_update.where(claimed)
     member = member_update.cte("credited")
     tx = tx_table
     entry_source = {name: bindparam(f"tx_{name}", type_=tx.c[name].type) for name in TX_COLUMNS}
@@ -60,12 +75,26 @@ def build(member_update: Any, now: Any) -> Any:
                data),
     ).cte("credit_audit")
     tags = _holdings.join(_tags, _tags.c.id == _holdings.c.tag_id)
-    return (
-        select(member, entry.c.id.label("tx_id"), _holdings.c.id.label("h_id"),
+    columns = [member, entry.c.id.label("tx_id"), _holdings.c.id.label("h_id"),
                _holdings.c.granted_at.label("h_granted_at"),
                _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
-               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
-        .select_from(member.join(entry, true()).outerjoin(tags, and_(
+               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank")]
+    if claimed is None:
+        source = member.join(entry, true())
+    else:  # one row whether or not anything was written
+        state = select(claimed.label("claimed")).subquery("state")
+        records = idempotency.records_table
+        columns += [state.c.claimed, records.c.fingerprint.label("s_fingerprint"),
+                    records.c.status_code.label("s_status_code"),
+                    records.c.response_body.label("s_response_body")]
+        p = idempotency.CLAIM_PREFIX
+        source = (state.outerjoin(member, true()).outerjoin(entry, true())
+                  .outerjoin(records, and_(not_(state.c.claimed),
+                                           records.c.tenant_id == bindparam(f"{p}tenant_id"),
+                                           records.c.key == bindparam(f"{p}key"))))
+    return (
+        select(*columns)
+        .select_from(source.outerjoin(tags, and_(
             _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
             _holdings.c.expires_at > now)))
         .order_by(_tags.c.tag_type)

@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, update
 
 from app.database import is_postgres
 from app.extensions import db
-from app.services import audit, clock, levels, members, tenants
+from app.services import audit, clock, idempotency, levels, members, tenants
 from app.services.context import Actor
 from app.services.errors import POINTS_DISABLED, DomainError
 from app.services.ledger import credit_statement
@@ -43,6 +43,7 @@ def _credit_member_statement() -> Any:
 
 _CREDIT_MEMBER = _credit_member_statement()
 _CREDIT_PG = credit_statement.build(_credit_member_statement(), _NOW)
+_CREDIT_PG_CLAIMING = credit_statement.build(_credit_member_statement(), _NOW, claim=True)
 
 
 def _in_one_statement() -> bool:
@@ -71,10 +72,18 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
     audit_row = audit.values(tenant_id, actor, audit_action, "member", user_id,
                              {"transaction_id": None, "points_amount": amount,
                               "category": category, "reason": reason}, at=now)
+    # An idempotent request's key, if its claim was left to this write: claimed before
+    # anything is written (in the same statement on PostgreSQL)
+    claim = idempotency.take(tenant_id)
     if _in_one_statement():
-        rows = db.session.execute(_CREDIT_PG, {
-            **params, **credit_statement.parameters(entry, audit_row)}).all()
-        if not rows:
+        params.update(credit_statement.parameters(entry, audit_row))
+        if claim is not None:
+            params.update(claim.parameters(idempotency.CLAIM_PREFIX))
+        rows = db.session.execute(_CREDIT_PG if claim is None else _CREDIT_PG_CLAIMING,
+                                  params).all()
+        if claim is not None and not rows[0].claimed:
+            raise idempotency.Unclaimed(rows[0] if rows[0].s_fingerprint is not None else None)
+        if not rows or rows[0].tx_id is None:
             _refuse(tenant_id, user_id)
         row, tx_id = rows[0], rows[0].tx_id
         record, tags = members.written_with_tags(rows)
@@ -83,6 +92,8 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
         audit.logged(audit_row)
         profile = members.profile_with_tags(tenant_id, record, tags)
     else:
+        if claim is not None:
+            idempotency.claim_now(claim)
         row = db.session.execute(_CREDIT_MEMBER, params).first()
         if row is None:
             _refuse(tenant_id, user_id)
