@@ -14,7 +14,7 @@ from app.services.context import Actor
 from app.services.uow import on_commit
 
 log = logging.getLogger("jifen.events")
-_audit = AuditLog.__table__
+_audit = table = AuditLog.__table__
 _INSERT = insert(_audit)  # built once: each call is a compiled-cache hit
 
 

@@ -33,22 +33,6 @@ def reserve_ids(table: Table, count: int) -> list[int]:
     return sorted(rows)
 
 
-def reserve_ids_of(counts: dict[Table, int]) -> dict[Table, list[int]]:
-    """PostgreSQL: ids for several tables at once, one round trip (each list sorted)."""
-    wanted = [(table, n) for table, n in counts.items() if n]
-    if not wanted:
-        return {table: [] for table in counts}
-    parts, params = [], {}
-    for index, (table, n) in enumerate(wanted):
-        parts.append(f"SELECT {index} AS part, nextval(pg_get_serial_sequence(:t{index}, 'id'))"
-                     f" AS id FROM generate_series(1, :n{index})")
-        params.update({f"t{index}": table.name, f"n{index}": n})
-    out: dict[Table, list[int]] = {table: [] for table in counts}
-    for part, new_id in db.session.execute(text(" UNION ALL ".join(parts)), params):
-        out[wanted[part][0]].append(new_id)
-    return {table: sorted(ids) for table, ids in out.items()}
-
-
 def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | None,
                    prefix: str, params: dict[str, Any]) -> str:
     """`INSERT … SELECT * FROM unnest(…)` for `rows`, its arrays added to `params`."""
@@ -88,10 +72,10 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
 
 
 def insert_all(parts: list[tuple[Table, list[dict[str, Any]], list[int] | None]]) -> None:
-    """Insert rows into several tables. PostgreSQL: one statement (each table's rows an
-    `unnest` INSERT in its own WITH; ids reserved by `reserve_ids_of`; the foreign
-    keys between them are checked at the statement's end, when all are in).
-    Elsewhere: `insert_rows` per table, in the given order."""
+    """Insert rows into several tables, with the ids given (reserved beforehand) or
+    None. PostgreSQL: one statement, each table's rows an `unnest` INSERT in its own
+    WITH (the foreign keys between them are checked at the statement's end, when
+    all are in). Elsewhere: `insert_rows` per table, in the given order."""
     parts = [(table, rows, ids) for table, rows, ids in parts if rows]
     if not parts:
         return

@@ -234,26 +234,24 @@ def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
 
 
-def with_active_tags(member_update: Any, now: Any) -> Any:
-    """PostgreSQL: `member_update` (an UPDATE of one member … RETURNING every column)
-    in a WITH, followed by the member's active tags as `active_tags` reads them: one
-    row per tag (or one row with NULL tag columns). Read back by `written_with_tags`."""
-    member = member_update.cte("written_member")
-    tags = _holdings.join(_tags, _tags.c.id == _holdings.c.tag_id)
-    return (
-        select(member, _holdings.c.id.label("h_id"), _holdings.c.granted_at.label("h_granted_at"),
+# The tag columns of a statement that joins a member's active tags (join_active_tags)
+TAG_COLUMNS = (_holdings.c.id.label("h_id"), _holdings.c.granted_at.label("h_granted_at"),
                _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
                _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
-        .select_from(member.outerjoin(tags, and_(
-            _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
-            _holdings.c.expires_at > now)))
-        .order_by(_tags.c.tag_type)
-    )
+TAG_ORDER = _tags.c.tag_type
+
+
+def join_active_tags(source: Any, member: Any, now: Any) -> Any:
+    """`source` LEFT JOIN the active tags of `member` (a selectable with the members
+    table's columns) at `now`; order the rows by tag_type, as active_tags does."""
+    return source.outerjoin(_holdings.join(_tags, _tags.c.id == _holdings.c.tag_id), and_(
+        _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
+        _holdings.c.expires_at > now))
 
 
 def written_with_tags(rows: list[Any]) -> tuple[MemberRecord, list[TagHolding]]:
-    """The member and its tags from the rows of `with_active_tags` (or a statement
-    that joins the tags the same way)."""
+    """The member and its tags from the rows of a statement that writes a member and
+    joins its tags (join_active_tags, TAG_COLUMNS)."""
     tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.tag_rank, r.h_expires_at,
                        r.h_granted_at, r.h_id) for r in rows if r.tag_id is not None]
     return MemberRecord.of(rows[0]), tags

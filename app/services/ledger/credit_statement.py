@@ -23,11 +23,11 @@ from sqlalchemy import (
     JSON, String, and_, bindparam, cast, exists, insert, literal, not_, select, true,
 )
 
-from app.models import AuditLog, MemberTag, VipTag
-from app.services import idempotency
+from app.models import AuditLog
+from app.services import idempotency, members
 from app.services.ledger.entries import lots_table, tx_table
 
-_audit, _holdings, _tags = AuditLog.__table__, MemberTag.__table__, VipTag.__table__
+_audit = AuditLog.__table__
 TX_COLUMNS = ("tenant_id", "member_id", "kind", "amount", "balance_after", "category", "reason",
               "expires_at", "reverses_id", "idempotency_key", "request_id", "actor_type",
               "actor_id", "actor_label", "created_at")
@@ -74,11 +74,7 @@ def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
         select(*(bindparam(f"a_{name}", type_=_audit.c[name].type) for name in AUDIT_COLUMNS),
                data),
     ).cte("credit_audit")
-    tags = _holdings.join(_tags, _tags.c.id == _holdings.c.tag_id)
-    columns = [member, entry.c.id.label("tx_id"), _holdings.c.id.label("h_id"),
-               _holdings.c.granted_at.label("h_granted_at"),
-               _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
-               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank")]
+    columns = [member, entry.c.id.label("tx_id"), *members.TAG_COLUMNS]
     if claimed is None:
         source = member.join(entry, true())
     else:  # one row whether or not anything was written
@@ -94,10 +90,8 @@ def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
                                            records.c.key == bindparam(f"{p}key"))))
     return (
         select(*columns)
-        .select_from(source.outerjoin(tags, and_(
-            _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
-            _holdings.c.expires_at > now)))
-        .order_by(_tags.c.tag_type)
+        .select_from(members.join_active_tags(source, member, now))
+        .order_by(members.TAG_ORDER)
         .add_cte(lot, audit_row)
     )
 

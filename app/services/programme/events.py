@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, select, update
 
 from app.database import is_postgres
 from app.extensions import db
@@ -26,6 +26,7 @@ from app.services.errors import (
 from app.services.ledger.entries import (
     default_expiry, ledger_row, lots_table, members_table, tx_table,
 )
+from app.services.programme import event_statement
 from app.services.programme.evaluation import Facts, Line, Terms
 from app.services.programme.event_input import Input, check_input
 from app.services.programme.outcomes import (
@@ -89,20 +90,7 @@ _LOCK_MEMBER = (select(_m).where(_m.c.tenant_id == bindparam("tenant_id"),
                                  _m.c.user_id == bindparam("user_id")).with_for_update())
 
 
-# INSERT … ON CONFLICT DO NOTHING RETURNING id: a concurrent event with the same id
-# (another member's) waits for it and then yields no row, not an error. Written as
-# text, which PostgreSQL and SQLite both read: the dialects' upsert constructs are
-# not cacheable and would be compiled again on every event.
-_INSERT_EVENT = text(
-    "INSERT INTO programme_events (tenant_id, member_id, event_id, event_type, amount, "
-    "refunded_amount, occurred_at, attributes, points_awarded, fingerprint, revoked, "
-    "created_at) VALUES (:tenant_id, :member_id, :event_id, :event_type, :amount, 0, "
-    ":occurred_at, :attributes, :points_awarded, :fingerprint, false, :created_at) "
-    "ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING id"
-).bindparams(bindparam("amount", type_=_events.c.amount.type),
-             bindparam("occurred_at", type_=_events.c.occurred_at.type),
-             bindparam("attributes", type_=_events.c.attributes.type),
-             bindparam("created_at", type_=_events.c.created_at.type))
+_INSERT_EVENT = event_statement.insert_event()
 
 
 def _existing(tenant_id: int, given: Input) -> Recorded:
@@ -138,17 +126,33 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
     facts = Facts(given.event_type, given.amount, given.occurred_at)
     lines = compute(tenant, member, facts)
     awards = award_views(lines, facts, now)
-    event_pk = db.session.execute(_INSERT_EVENT, {
+    event_values = {
         "tenant_id": tenant_id, "member_id": member.id, "event_id": given.event_id,
         "event_type": given.event_type, "amount": given.amount,
         "occurred_at": given.occurred_at, "attributes": given.attributes,
         "points_awarded": sum(a.points for a in awards), "fingerprint": given.fingerprint,
-        "created_at": now}).scalar()
-    if event_pk is None:
-        return _existing(tenant_id, given)
-    if not member.is_points_enabled:
-        raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
-    row, tags = _write_awards(tenant, actor, member, event_pk, given, lines, awards, now)
+        "created_at": now}
+    gained, held = _sums(awards)
+    moved = {"b_member": member.id, "gained": gained, "held": held, "now": now}
+    reserved = None
+    if is_postgres() and member.is_points_enabled:  # event_statement: one round trip
+        rows = db.session.execute(_EVENT_PG, {
+            **{event_statement.PREFIX + k: v for k, v in event_values.items()}, **moved,
+            "n_entries": sum(1 for a in awards if a.status == "available"),
+            "n_awards": len(awards)}).all()
+        event_pk = rows[0].event_pk
+        if event_pk is None:
+            return _existing(tenant_id, given)
+        row, tags = members.written_with_tags(rows)
+        reserved = (sorted(rows[0].tx_ids), sorted(rows[0].award_ids))
+    else:
+        event_pk = db.session.execute(_INSERT_EVENT, event_values).scalar()
+        if event_pk is None:
+            return _existing(tenant_id, given)
+        if not member.is_points_enabled:
+            raise DomainError(POINTS_DISABLED, {"user_id": member.user_id})
+        row, tags = members.MemberRecord.of(db.session.execute(_AWARD_MEMBER, moved).one()), None
+    _write_awards(tenant, actor, member, event_pk, given, lines, awards, now, reserved)
     event = EventView(given.event_id, member.user_id, given.event_type, given.amount,
                       given.occurred_at, given.attributes, sum(a.points for a in awards),
                       created_at=now, id=event_pk)
@@ -175,26 +179,26 @@ def _award_member_statement() -> Any:
 
 _NOW = bindparam("now", type_=_m.c.updated_at.type)
 _AWARD_MEMBER = _award_member_statement()
-_AWARD_MEMBER_WITH_TAGS = members.with_active_tags(_award_member_statement(), _NOW)
+_EVENT_PG = event_statement.build(_award_member_statement(), _NOW)
+
+
+def _sums(awards: list[AwardView]) -> tuple[int, int]:
+    """Points awarded now (gained) and held back until due (held)."""
+    return (sum(a.points for a in awards if a.status == "available"),
+            sum(a.points for a in awards if a.status == "pending"))
 
 
 def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: Input,
-                  lines: list[Line], awards: list[AwardView], now: datetime
-                  ) -> tuple[members.MemberRecord, list[members.TagHolding] | None]:
+                  lines: list[Line], awards: list[AwardView], now: datetime,
+                  reserved: tuple[list[int], list[int]] | None) -> None:
     """Earn entries and lots for available awards, pending awards for the others, the
-    award rows, and the member's balances in one UPDATE. Returns the member as written
-    and, on PostgreSQL, its active tags (read by that UPDATE's statement)."""
+    award rows and the audit row, once the member's balances have moved. `reserved`
+    (PostgreSQL): the ids of the entries and award rows, reserved by event_statement;
+    then every row goes in one statement (bulk.insert_all)."""
     by_rule = {line.terms.id: line.terms for line in lines}
     available = [a for a in awards if a.status == "available"]
     pending = [a for a in awards if a.status == "pending"]
-    gained = sum(a.points for a in available)
-    held = sum(a.points for a in pending)
-    moved = {"b_member": member.id, "gained": gained, "held": held, "now": now}
-    if is_postgres():  # the member's tags for the answer in the same statement
-        row, tags = members.written_with_tags(
-            db.session.execute(_AWARD_MEMBER_WITH_TAGS, moved).all())
-    else:
-        row, tags = members.MemberRecord.of(db.session.execute(_AWARD_MEMBER, moved).one()), None
+    gained, held = _sums(awards)
     balance = member.total_points
     entries = []
     for award in available:
@@ -205,10 +209,9 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
             balance_after=balance, category=terms.category, reason=_reason(terms),
             actor=actor, now=now,
             expires_at=default_expiry(terms.expires_in_days or tenant.default_expiry_days, now)))
-    in_one = is_postgres()  # ids first, then every row in one statement (bulk.insert_all)
-    if in_one:
-        ids = bulk.reserve_ids_of({tx_table: len(entries), _awards: len(awards)})
-        tx_ids, award_ids = ids[tx_table], ids[_awards]
+    in_one = reserved is not None
+    if reserved is not None:
+        tx_ids, award_ids = reserved
     else:
         tx_ids = bulk.insert_rows(tx_table, entries, with_ids=True)
     lot_rows = [
@@ -232,17 +235,19 @@ def _write_awards(tenant: Any, actor: Actor, member: Any, event_pk: int, given: 
     pending_rows = [
         {"tenant_id": tenant.id, "member_id": member.id, "award_id": a.id, "points": a.points,
          "available_at": a.available_at, "settled_at": None} for a in pending]
+    audit_row = audit.values(tenant.id, actor, "programme.event", "event", given.event_id or "",
+                             {"user_id": member.user_id, "event_type": given.event_type,
+                              "points_awarded": gained + held, "pending_points": held,
+                              "transaction_ids": tx_ids}, at=now)
     if in_one:
         bulk.insert_all([(tx_table, entries, tx_ids), (lots_table, lot_rows, None),
-                         (_awards, award_rows_, award_ids), (_pending, pending_rows, None)])
+                         (_awards, award_rows_, award_ids), (_pending, pending_rows, None),
+                         (audit.table, [audit_row], None)])
+        audit.logged(audit_row)
     else:
         bulk.insert_rows(_pending, pending_rows)
+        audit.insert_row(audit_row)
     webhook_events.entries_written(tenant.id, tx_ids,
                                    lifetimes_before={member.id: member.lifetime_points},
                                    listening=tenant.listening)
-    audit.record(tenant.id, actor, "programme.event", "event", given.event_id or "",
-                 {"user_id": member.user_id, "event_type": given.event_type,
-                  "points_awarded": gained + held, "pending_points": held,
-                  "transaction_ids": tx_ids}, at=now)
-    return row, tags
 
