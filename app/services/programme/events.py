@@ -26,7 +26,7 @@ from app.services.errors import (
 from app.services.ledger.entries import (
     default_expiry, ledger_row, lots_table, members_table, tx_table,
 )
-from app.services.programme import event_statement
+from app.services.programme import event_statement, rules
 from app.services.programme.evaluation import Facts, Line, Terms
 from app.services.programme.event_input import Input, check_input
 from app.services.programme.outcomes import (
@@ -86,8 +86,13 @@ def recent_for_member(tenant_id: int, member_id: int, limit: int = 10) -> list[E
 
 # --------------------------------------------------------------------------- recording
 
-_LOCK_MEMBER = (select(_m).where(_m.c.tenant_id == bindparam("tenant_id"),
-                                 _m.c.user_id == bindparam("user_id")).with_for_update())
+# The member, locked, with the rules an event of its type may match (one row per
+# rule): one statement, whatever the number of rules.
+_LOCK_MEMBER = (select(_m, *rules.RULE_COLUMNS)
+                .select_from(_m.outerjoin(rules.table, rules.rules_for_event(_m)))
+                .where(_m.c.tenant_id == bindparam("tenant_id"),
+                       _m.c.user_id == bindparam("user_id"))
+                .order_by(rules.RULES_ORDER).with_for_update(of=_m))
 
 
 _INSERT_EVENT = event_statement.insert_event()
@@ -116,15 +121,16 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
     now = clock.now()
     given = check_input(now=now, event_id=event_id, user_id=user_id, event_type=event_type,
                         amount=amount, occurred_at=occurred_at, attributes=attributes)
-    member = db.session.execute(_LOCK_MEMBER, {"tenant_id": tenant_id,
-                                               "user_id": given.user_id}).first()
+    locked = db.session.execute(_LOCK_MEMBER, {"tenant_id": tenant_id, "user_id": given.user_id,
+                                               "event_type": given.event_type}).all()
+    member = locked[0] if locked else None
     if member is None:
         if db.session.execute(select(_events.c.id).where(
                 _events.c.tenant_id == tenant_id, _events.c.event_id == given.event_id)).first():
             return _existing(tenant_id, given)
         raise DomainError(MEMBER_NOT_FOUND)
     facts = Facts(given.event_type, given.amount, given.occurred_at)
-    lines = compute(tenant, member, facts)
+    lines = compute(tenant, member, facts, rules.terms_in(locked))
     awards = award_views(lines, facts, now)
     event_values = {
         "tenant_id": tenant_id, "member_id": member.id, "event_id": given.event_id,
