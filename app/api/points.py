@@ -37,7 +37,8 @@ def _name_as_sent(exc: ValidationFailed) -> None:
 def earn() -> Response:
     body = parsing.json_object(EARN_FIELDS)
     return writes.perform(body, lambda key: (201, serializers.outcome(ledger.earn(
-        principal().tenant_id, actor(), idempotency_key=key, **_args(body, EARN_FIELDS)))))
+        principal().tenant_id, actor(), idempotency_key=key, **_args(body, EARN_FIELDS)))),
+        claimed_by_write=True)  # ledger credits claim the key in their own statement
 
 
 @bp.post("/v1/points/spend/")

@@ -44,8 +44,11 @@ def idempotency_key(body: dict[str, Any]) -> str | None:
 
 
 def perform(body: dict[str, Any], produce: Producer,
-            headers: dict[str, str] | None = None) -> Response:
-    """Run a write once per idempotency key and render its envelope."""
+            headers: dict[str, str] | None = None, *, claimed_by_write: bool = False
+            ) -> Response:
+    """Run a write once per idempotency key and render its envelope.
+    `claimed_by_write`: the write claims the key in its own statement
+    (idempotency.run)."""
     key = idempotency_key(body)
     if key is None:
         status, data = produce(None)
@@ -56,7 +59,8 @@ def perform(body: dict[str, Any], produce: Producer,
         return idempotency.Response(status, envelope.success_body(data))
 
     fp = idempotency.fingerprint(request.method, request.path, body)
-    result = idempotency.run(principal().tenant_id, key, fp, operation)
+    result = idempotency.run(principal().tenant_id, key, fp, operation,
+                             claimed_by_write=claimed_by_write)
     out_headers = dict(headers or {})
     if result.replayed:
         out_headers[REPLAYED] = "true"

@@ -33,9 +33,27 @@ def reserve_ids(table: Table, count: int) -> list[int]:
     return sorted(rows)
 
 
-def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False) -> list[int]:
+def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | None,
+                   prefix: str, params: dict[str, Any]) -> str:
+    """`INSERT … SELECT * FROM unnest(…)` for `rows`, its arrays added to `params`."""
+    columns = list(rows[0].keys())
+    if ids is not None:
+        columns = ["id", *columns]
+    casts = []
+    for index, name in enumerate(columns):
+        values = ids if name == "id" and ids is not None else [row[name] for row in rows]
+        if isinstance(table.c[name].type, JSON):
+            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        params[f"{prefix}{index}"] = values
+        casts.append(f"CAST(:{prefix}{index} AS {_pg_type(table.c[name])}[])")
+    return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"SELECT * FROM unnest({', '.join(casts)})")
+
+
+def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False,
+                ids: list[int] | None = None) -> list[int]:
     """Insert `rows` (dicts with the same keys); with `with_ids`, return their new ids in
-    the order of `rows`."""
+    the order of `rows` (`ids`: ids already reserved, PostgreSQL only)."""
     if not rows:
         return []
     if not is_postgres():
@@ -45,23 +63,30 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
                 stmt.returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
         db.session.execute(stmt, rows)
         return []
-    columns = list(rows[0].keys())
-    ids: list[int] = []
-    if with_ids:
+    if with_ids and ids is None:
         ids = reserve_ids(table, len(rows))
-        columns = ["id", *columns]
     params: dict[str, Any] = {}
-    casts = []
-    for index, name in enumerate(columns):
-        values = ids if name == "id" and with_ids else [row[name] for row in rows]
-        if isinstance(table.c[name].type, JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-        params[f"c{index}"] = values
-        casts.append(f"CAST(:c{index} AS {_pg_type(table.c[name])}[])")
-    db.session.execute(text(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({', '.join(casts)})"
-    ), params)
-    return ids
+    db.session.execute(text(_unnest_insert(table, rows, ids if with_ids else None, "c", params)),
+                       params)
+    return list(ids or []) if with_ids else []
+
+
+def insert_all(parts: list[tuple[Table, list[dict[str, Any]], list[int] | None]]) -> None:
+    """Insert rows into several tables, with the ids given (reserved beforehand) or
+    None. PostgreSQL: one statement, each table's rows an `unnest` INSERT in its own
+    WITH (the foreign keys between them are checked at the statement's end, when
+    all are in). Elsewhere: `insert_rows` per table, in the given order."""
+    parts = [(table, rows, ids) for table, rows, ids in parts if rows]
+    if not parts:
+        return
+    if not is_postgres():
+        for table, rows, ids in parts:
+            insert_rows(table, rows, with_ids=ids is not None)
+        return
+    params: dict[str, Any] = {}
+    inserts = [f"w{n} AS ({_unnest_insert(table, rows, ids, f'p{n}_', params)})"
+               for n, (table, rows, ids) in enumerate(parts)]
+    db.session.execute(text(f"WITH {', '.join(inserts)} SELECT 1"), params)
 
 
 def id_in(column: Any, ids: list[int]) -> Any:

@@ -220,14 +220,48 @@ def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[T
     )
 
 
-def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
-    """Profiles of members, with levels (cached) and tags (one query)."""
+def _levels_for(tenant_id: int, rows: list[MemberRecord]) -> list[levels.LevelInfo]:
     level_list = levels.list_levels(tenant_id)
     known = {lv.id for lv in level_list}
     if any(r.level_id is not None and r.level_id not in known for r in rows):
         level_list = levels.list_levels(tenant_id, fresh=True)  # this worker's cache is stale
+    return level_list
+
+
+def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
+    """Profiles of members, with levels (cached) and tags (one query)."""
+    level_list = _levels_for(tenant_id, rows)
     tags = active_tags([r.id for r in rows])
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
+
+
+# The tag columns of a statement that joins a member's active tags (join_active_tags)
+TAG_COLUMNS = (_holdings.c.id.label("h_id"), _holdings.c.granted_at.label("h_granted_at"),
+               _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
+               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
+TAG_ORDER = _tags.c.tag_type
+
+
+def join_active_tags(source: Any, member: Any, now: Any) -> Any:
+    """`source` LEFT JOIN the active tags of `member` (a selectable with the members
+    table's columns) at `now`; order the rows by tag_type, as active_tags does."""
+    return source.outerjoin(_holdings.join(_tags, _tags.c.id == _holdings.c.tag_id), and_(
+        _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
+        _holdings.c.expires_at > now))
+
+
+def written_with_tags(rows: list[Any]) -> tuple[MemberRecord, list[TagHolding]]:
+    """The member and its tags from the rows of a statement that writes a member and
+    joins its tags (join_active_tags, TAG_COLUMNS)."""
+    tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.tag_rank, r.h_expires_at,
+                       r.h_granted_at, r.h_id) for r in rows if r.tag_id is not None]
+    return MemberRecord.of(rows[0]), tags
+
+
+def profile_with_tags(tenant_id: int, row: MemberRecord, tags: list[TagHolding]) -> Profile:
+    """A member's profile from tags its caller read already (active_tags' rows, in
+    its order), e.g. in the statement that wrote the member."""
+    return _profile(row, _levels_for(tenant_id, [row]), tags)
 
 
 def profile_of(tenant_id: int, member: MemberRecord) -> Profile:

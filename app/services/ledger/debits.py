@@ -165,7 +165,8 @@ def adjust(tenant_id: int, actor: Actor, *, user_id: Any, points_amount: Any, re
         return credit(tenant_id, actor, user_id=op.user_id, amount=op.amount, kind="adjust",
                       category=op.category, reason=op.reason,
                       expires_at=default_expiry(tenant.default_expiry_days, now), now=now,
-                      idempotency_key=op.idempotency_key, audit_action="points.adjust")
+                      idempotency_key=op.idempotency_key, audit_action="points.adjust",
+                      listening=tenant.listening)
     member = _lock_member(tenant_id, op.user_id)
     view, row = debit(tenant_id, actor, member, amount=-op.amount, kind="adjust",
                       category=op.category, reason=op.reason, now=now,

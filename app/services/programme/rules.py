@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
 
 from app.extensions import db
 from app.models import CATEGORIES, EarningRule, Level
@@ -27,7 +27,7 @@ PENDING_DAYS_MAX = 365
 LIMIT_COUNT_MAX = 1_000_000
 FIELDS = ("name", "event_type", "category", "award", "min_amount", "levels", "starts_at",
           "ends_at", "limit", "max_points", "expires_in_days", "pending_days", "active")
-_rules = EarningRule.__table__
+_rules = table = EarningRule.__table__
 
 
 def get(tenant_id: int, rule_id: Any) -> EarningRule:
@@ -59,6 +59,32 @@ _FOR_EVENT = select(_rules).where(_rules.c.tenant_id == bindparam("tenant_id"),
 def terms_for(tenant_id: int, event_type: str) -> list[Terms]:
     return [terms_of(r) for r in db.session.execute(
         _FOR_EVENT, {"tenant_id": tenant_id, "event_type": event_type})]
+
+
+# A statement that reads a member with the rules an event may match (one row per
+# rule, LEFT JOINed on the tenant and `event_type`, ordered by RULES_ORDER) labels
+# the rules' columns thus; `terms_in` reads them back.
+RULE_COLUMNS = tuple(column.label(f"r_{column.name}") for column in _rules.c)
+RULES_ORDER = _rules.c.id
+
+
+def rules_for_event(member: Any) -> Any:
+    """The join condition of those rules with `member` (a selectable of members)."""
+    return and_(_rules.c.tenant_id == member.c.tenant_id,
+                _rules.c.event_type == bindparam("event_type"))
+
+
+class _Labelled:
+    def __init__(self, row: Any) -> None:
+        self._row = row
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, f"r_{name}")
+
+
+def terms_in(rows: list[Any]) -> list[Terms]:
+    """The rules of rows read with RULE_COLUMNS (none if the join found none)."""
+    return [terms_of(_Labelled(r)) for r in rows if r.r_id is not None]
 
 
 def terms_of(rule: Any) -> Terms:

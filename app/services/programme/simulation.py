@@ -46,9 +46,12 @@ def awarded_counts(member_id: int, terms: list[Terms], at: datetime, zone: Any
     return {rule_id: count for rule_id, count in rows}
 
 
-def compute(tenant: Any, member_row: Any, facts: Facts) -> list[Line]:
-    """The lines an event earns the member now (reads, writes nothing)."""
-    terms = rules.terms_for(tenant.id, facts.event_type)
+def compute(tenant: Any, member_row: Any, facts: Facts,
+            terms: list[Terms] | None = None) -> list[Line]:
+    """The lines an event earns the member now (reads, writes nothing). `terms`: the
+    rules for the event's type, if the caller read them with the member."""
+    if terms is None:
+        terms = rules.terms_for(tenant.id, facts.event_type)
     counts = awarded_counts(member_row.id, terms, facts.occurred_at, tenants.zone(tenant))
     return evaluate(terms, MemberState(member_row.level_id, counts), facts,
                     tenant.max_points_per_operation)

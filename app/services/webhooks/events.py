@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Member
 from app.services import clock, levels
-from app.services.webhooks.outbox import Subscribers, subscribers, write
+from app.services.webhooks.outbox import Subscribers, subscribers, subscribers_if, write
 
 POINT_EVENTS = {"earn": "points.earned", "spend": "points.spent", "adjust": "points.adjusted",
                 "reversal": "points.reversed", "expire": "points.expired"}
@@ -127,13 +127,15 @@ def expired(member_ids: Iterable[int], at: datetime) -> None:
 
 
 def entries_written(tenant_id: int, tx_ids: list[int], *, event_type: str | None = None,
-                    lifetimes_before: dict[int, int] | None = None) -> None:
+                    lifetimes_before: dict[int, int] | None = None,
+                    listening: bool = True) -> None:
     """points.* (or `event_type`) for entries a service wrote in bulk itself (the
     programme's awards and activations, a partial refund), and level.changed for
-    each member whose level they moved (`lifetimes_before` by member id)."""
+    each member whose level they moved (`lifetimes_before` by member id).
+    `listening`: the tenant may have endpoints (tenants.WriteTenant.listening)."""
     from app.services.ledger.entries import tx_table
 
-    subs = subscribers(tenant_id)
+    subs = subscribers_if(tenant_id, listening)
     if not subs or not tx_ids:
         return
     profiles = _write_entries(subs, tx_table.c.id.in_(tx_ids), event_type)

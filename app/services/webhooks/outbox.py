@@ -64,6 +64,12 @@ def subscribers(tenant_id: int) -> Subscribers:
         (r.id, frozenset(t for t in r.event_types.split(",") if t)) for r in rows))
 
 
+def subscribers_if(tenant_id: int, listening: bool) -> Subscribers:
+    """The tenant's endpoints, read only if the write's tenant row said it has
+    live ones (`tenants.WriteTenant.listening`): most writes need no second read."""
+    return subscribers(tenant_id) if listening else Subscribers(tenant_id, "", ())
+
+
 def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
