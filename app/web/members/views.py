@@ -134,7 +134,8 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     fresh.update({k: v for k, v in forms.items() if k in fresh})
     grant = forms.get("vip") or (grant_form(tc) if tc.can(MANAGE) else None)
     return dict(profile=profile, history_form=history_form, page=page,
-                events=programme.recent_for_member(tc.tenant.id, profile.id), forms=fresh,
+                events=programme.recent_for_member(tc.tenant.id, profile.id)
+                if profile.has_events else [], forms=fresh,
                 vip_form=grant, vip_partial=forms.get("vip_partial"),
                 vip_context=forms.get("vip_context", {}))
 
