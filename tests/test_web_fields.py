@@ -127,6 +127,24 @@ def test_the_widgets_own_settings_are_part_of_what_is_kept(app):
     assert len(fields._drawn) == 2  # not the hidden input
 
 
+def test_a_select_with_option_groups_is_wtforms_each_time(app):
+    fields._drawn.clear()
+    with app.test_request_context("/"):
+        form = _TagForm(formdata=None)
+        form.tag.choices = {"Metals": {1: "Gold", 2: "Silver"}, "Other": {3: "Beta"}}
+        assert str(form.tag()) == _wtforms_own(form.tag) and "<optgroup" in str(form.tag())
+    assert len(fields._drawn) == 0
+
+
+def test_flags_are_only_what_a_field_sets():
+    """The key reads a field's flags from the Flags object's attributes, where
+    WTForms' widgets read dir(): the two agree while Flags has no public
+    attributes of its own."""
+    from wtforms.fields.core import Flags
+
+    assert [name for name in dir(Flags()) if not name.startswith("_")] == []
+
+
 def test_a_lazy_label_is_kept_as_the_text_it_reads_in_each_language(app):
     """Flask-Babel's lazy strings are written unescaped (their __html__), a str
     escaped: the same text in both is two drawings. A lazy label reads anew in

@@ -73,21 +73,28 @@ def _attrs_and_flags(field: Any, render_kw: dict[str, Any]) -> tuple[tuple, tupl
     widget = field.widget
     attrs = {clean_key(k): v for k, v in (getattr(field, "render_kw", None) or {}).items()}
     attrs.update((clean_key(k), v) for k, v in render_kw.items())
-    flags = tuple((name, getattr(field.flags, name)) for name in dir(field.flags)
-                  if name in widget.validation_attrs)
+    # The widget reads the flags through dir(); Flags keeps them as instance
+    # attributes and has no public ones of its own (tests/test_web_fields.py).
+    flags = tuple(sorted((name, value) for name, value in vars(field.flags).items()
+                         if name in widget.validation_attrs))
     if any(callable(value) for _name, value in flags):
         return None
     return tuple(sorted(attrs.items())), flags
 
 
-def _select_key(field: Any, attrs: tuple, flags: tuple) -> tuple:
-    """What `widgets.Select.__call__` writes an untouched plain select from."""
+def _select_key(field: Any, attrs: tuple, flags: tuple) -> tuple | None:
+    """What `widgets.Select.__call__` writes an untouched plain select from; None
+    when it has option groups. One pass over the choices (iter_groups gives
+    has_groups' answer and iter_choices' options together)."""
+    groups = list(field.iter_groups())
+    if any(optgroup is not None for optgroup, _options in groups):
+        return None
     # Values and labels with their types: 1, True and "1", or a str and the
     # Markup of the same text, are equal as keys but are not written alike. A
     # lazy label is kept as the text it reads now, not as the lazy string.
     options = tuple((type(c.value), c.value, type(c.label), str(c.label), c.selected,
                      tuple(sorted(c.render_kw.items())) if c.render_kw else ())
-                    for c in field.iter_choices())
+                    for _optgroup, group in groups for c in group)
     return (widgets.Select, field.widget.multiple, field.name, field.id, attrs, flags, options)
 
 
@@ -113,8 +120,6 @@ def _drawing_key(field: Any, render_kw: dict[str, Any]) -> tuple | None:
     untouched field of a kept kind (or something it writes cannot be a key)."""
     kind = type(field.widget)
     if field.raw_data or field.errors or (kind is not widgets.Select and kind not in _INPUTS):
-        return None
-    if kind is widgets.Select and field.has_groups():
         return None
     merged = _attrs_and_flags(field, render_kw)
     if merged is None:
