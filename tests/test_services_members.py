@@ -80,6 +80,44 @@ def test_locate_reads_a_member_of_its_own_tenant_fresh(tenant, other_tenant, mak
             assert caught.value.code == "MEMBER_NOT_FOUND"
 
 
+def test_a_profile_is_one_statement_with_the_active_tags_and_whether_there_are_events(
+        tenant, other_tenant, make_member, actor, clk):
+    from app.services import programme
+    from tests.querycount import statements
+
+    make_member(tenant, "alice")
+    make_member(tenant, "bob")
+    make_member(other_tenant, "alice")
+    tag = {name: vip.create_tag(tenant.id, actor, tag_name=name.title(), tag_type=kind, rank=1,
+                                duration_days=days)
+           for name, kind, days in (("gold", "vip", 30), ("beta", "beta", 5), ("old", "x", 1))}
+    for name in ("gold", "beta", "old"):
+        vip.grant(tenant.id, actor, user_id="alice", tag_id=tag[name].id)
+    vip.grant(tenant.id, actor, user_id="bob", tag_id=tag["gold"].id)
+    clk.advance(days=2)  # "old" has expired
+    with statements() as seen:
+        profile = members.get_profile(tenant.id, "alice")
+    # One statement reads the member, its tags and its events (outside a request the
+    # levels' cache asks for the catalogue's version as well).
+    assert len([s for s in seen if "members" in s or "member_tags" in s
+                or "programme_events" in s]) == 1
+    # What the two-statement path (the member, then its tags) gives.
+    listed = members.profile_of(tenant.id, members.locate(tenant.id, "alice"))
+    listed.has_events = False
+    assert profile == listed
+    assert [t.tag_name for t in profile.tags] == ["Beta", "Gold"]  # by type, as lists order
+    assert members.get_profile(tenant.id, "bob").tags[0].tag_name == "Gold"
+    assert members.get_profile(other_tenant.id, "alice").tags == []
+
+    programme.create_rule(tenant.id, actor, {"name": "Pay", "event_type": "payment",
+                                             "award": {"type": "fixed", "points": 8}})
+    programme.record(tenant.id, actor, lambda o: "", event_id="order-1", user_id="alice",
+                     event_type="payment", amount="20")
+    assert members.get_profile(tenant.id, "alice").has_events is True
+    assert members.get_profile(tenant.id, "bob").has_events is False
+    assert members.get_profile(other_tenant.id, "alice").has_events is False
+
+
 def test_a_user_id_the_database_cannot_store_is_not_found_or_refused(tenant, actor):
     """A lone surrogate (JSON can carry one) cannot be encoded: a clear answer, not a 500."""
     with pytest.raises(DomainError) as caught:

@@ -1,4 +1,4 @@
-"""Untouched selects are drawn once (app/web/fields.py): never at the cost of
+"""Untouched fields are drawn once (app/web/fields.py): never at the cost of
 showing one person's input or errors, or another language, in another's form."""
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh
 from werkzeug.datastructures import MultiDict
-from wtforms import IntegerField, SelectField
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.widgets import NumberInput
 from wtforms.fields.choices import SelectChoice
 from wtforms.meta import DefaultMeta
 
@@ -21,7 +22,7 @@ def _wtforms_own(field, **attrs) -> str:
     return str(DefaultMeta().render_field(field, attrs))
 
 
-def test_an_untouched_select_draws_what_wtforms_draws(app):
+def test_an_untouched_field_draws_what_wtforms_draws(app):
     fields._drawn.clear()
     with app.test_request_context("/"):
         for _ in range(2):  # drawn, then reused
@@ -31,7 +32,9 @@ def test_an_untouched_select_draws_what_wtforms_draws(app):
             assert str(form.points_amount(id="x", required=True)) == \
                 _wtforms_own(form.points_amount, id="x", required=True)
             assert str(form.reason(id="r", rows=2)) == _wtforms_own(form.reason, id="r", rows=2)
-    assert len(fields._drawn) == 1  # the category; inputs and text areas are WTForms' each time
+            assert str(form.idempotency_key()) == _wtforms_own(form.idempotency_key)
+    # The category, the amount and the reason; a hidden input (a one-time key) never.
+    assert len(fields._drawn) == 3
 
 
 class _TagForm(PortalForm):
@@ -66,6 +69,80 @@ def test_whatever_the_select_writes_from_is_part_of_what_is_kept(app, change):
         drawn, own = draw(**change)
     assert drawn == own != first
     assert len(fields._drawn) == 2
+
+
+class _InputsForm(PortalForm):
+    class Meta:
+        csrf = False
+
+    name = StringField()
+    amount = IntegerField()
+    stepped = IntegerField(widget=NumberInput(step=5))
+    note = TextAreaField()
+    agree = BooleanField()
+    key = HiddenField()
+
+
+@pytest.mark.parametrize("field", ["name", "amount", "note", "agree"])
+@pytest.mark.parametrize("change", [
+    {"data": "7"}, {"data": 7}, {"data": "<b>7</b>"}, {"render_kw": {"class": "wide"}},
+    {"flags": "required"}, {"attrs": {"data_x": "1"}}, {"attrs": {"value": "9"}},
+    {"name": "other"},
+])
+def test_whatever_an_input_writes_from_is_part_of_what_is_kept(app, field, change):
+    """A value (a check box's checked state), the field's own attributes, a
+    validation flag, the attributes of the call, the name: each draws anew, as
+    WTForms does."""
+    fields._drawn.clear()
+
+    def draw(data=None, render_kw=None, flags=None, attrs=None, name=None):
+        form = _InputsForm(formdata=None, prefix=name or "")
+        drawn = form[field]
+        drawn.data, drawn.render_kw = data, render_kw
+        if flags:
+            setattr(drawn.flags, flags, True)
+        return str(drawn(**(attrs or {}))), _wtforms_own(drawn, **(attrs or {}))
+
+    with app.test_request_context("/"):
+        first, own_first = draw()
+        assert first == own_first
+        assert draw()[0] is not None and len(fields._drawn) == 1  # the same drawing again
+        drawn, own = draw(**change)
+    assert drawn == own
+    if drawn != first:
+        assert len(fields._drawn) == 2
+    else:  # a change this widget does not write (a check box's value, say): one drawing
+        assert field == "agree" and len(fields._drawn) == 1
+
+
+def test_the_widgets_own_settings_are_part_of_what_is_kept(app):
+    fields._drawn.clear()
+    with app.test_request_context("/"):
+        form = _InputsForm(formdata=None)
+        plain, stepped = str(form.amount(id="n")), str(form.stepped(id="n"))
+        assert plain == _wtforms_own(form.amount, id="n")
+        assert stepped == _wtforms_own(form.stepped, id="n")
+        assert 'step="5"' in stepped and "step" not in plain
+        assert str(form.key()) == _wtforms_own(form.key)
+    assert len(fields._drawn) == 2  # not the hidden input
+
+
+def test_a_select_with_option_groups_is_wtforms_each_time(app):
+    fields._drawn.clear()
+    with app.test_request_context("/"):
+        form = _TagForm(formdata=None)
+        form.tag.choices = {"Metals": {1: "Gold", 2: "Silver"}, "Other": {3: "Beta"}}
+        assert str(form.tag()) == _wtforms_own(form.tag) and "<optgroup" in str(form.tag())
+    assert len(fields._drawn) == 0
+
+
+def test_flags_are_only_what_a_field_sets():
+    """The key reads a field's flags from the Flags object's attributes, where
+    WTForms' widgets read dir(): the two agree while Flags has no public
+    attributes of its own."""
+    from wtforms.fields.core import Flags
+
+    assert [name for name in dir(Flags()) if not name.startswith("_")] == []
 
 
 def test_a_lazy_label_is_kept_as_the_text_it_reads_in_each_language(app):

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Member, MemberTag, VipTag
+from app.models import Member, MemberTag, ProgrammeEvent, VipTag
 from app.services import audit, clock, contact, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
@@ -58,6 +58,9 @@ class Profile:
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
     pending_points: int = 0  # awarded, held back until due: not in total_points
+    # Whether the member has programme events: read by get_profile, None where not
+    # read (a list's profiles).
+    has_events: bool | None = None
 
     def as_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """The profile as integrations see it (CONTRACT.md), or only `fields`."""
@@ -173,17 +176,24 @@ def locate(tenant_id: int, user_id: Any, *, lock: bool = False) -> MemberRecord:
     """The tenant-scoped loader of a member, fresh from the database: another
     tenant's member is simply not found. With `lock`, the member's row stays
     locked until the transaction ends."""
+    return MemberRecord.of(_located(_LOCATE_FOR_UPDATE if lock else _LOCATE, tenant_id,
+                                    user_id)[0])
+
+
+def _located(statement: Any, tenant_id: int, user_id: Any, **params: Any) -> list[Any]:
+    """The rows of `statement` (`_LOCATE` or built on it) for this tenant's member;
+    MEMBER_NOT_FOUND when there are none."""
     if not is_storable_text(user_id):  # such an id was never stored: not found, not a 500
         raise DomainError(MEMBER_NOT_FOUND)
-    row = db.session.execute(_LOCATE_FOR_UPDATE if lock else _LOCATE,
-                             {"m_tenant": tenant_id, "m_user": user_id}).first()
-    if row is None:
+    rows = db.session.execute(statement, {"m_tenant": tenant_id, "m_user": user_id,
+                                          **params}).all()
+    if not rows:
         raise DomainError(MEMBER_NOT_FOUND)
-    return MemberRecord.of(row)
+    return rows
 
 
 # Built once (an expanding IN): each call is a compiled-cache hit.
-_holdings, _tags = MemberTag.__table__, VipTag.__table__
+_holdings, _tags, _events = MemberTag.__table__, VipTag.__table__, ProgrammeEvent.__table__
 _ACTIVE_TAGS = (
     select(_holdings.c.member_id, _holdings.c.id, _holdings.c.granted_at, _holdings.c.expires_at,
            _tags.c.id.label("tag_id"), _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank)
@@ -221,6 +231,7 @@ def _profile(row: MemberRecord, level_list: list[levels.LevelInfo], tags: list[T
 
 
 def _levels_for(tenant_id: int, rows: list[MemberRecord]) -> list[levels.LevelInfo]:
+    """The tenant's levels (cached), read again when a member's level is not among them."""
     level_list = levels.list_levels(tenant_id)
     known = {lv.id for lv in level_list}
     if any(r.level_id is not None and r.level_id not in known for r in rows):
@@ -268,8 +279,35 @@ def profile_of(tenant_id: int, member: MemberRecord) -> Profile:
     return profiles(tenant_id, [member])[0]
 
 
+# A member's profile in one statement: `_LOCATE` with the member's active VIP
+# holdings (one row each, or one row of NULLs) and whether the member has any
+# programme events (an index probe: the member page asks for them only then).
+_PROFILE = (
+    select(*_members.c, exists().where(_events.c.tenant_id == _members.c.tenant_id,
+                                       _events.c.member_id == _members.c.id).label("has_events"),
+           _holdings.c.id.label("holding_id"), _holdings.c.granted_at,
+           _holdings.c.expires_at.label("holding_expires_at"), _tags.c.id.label("tag_id"),
+           _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank)
+    .select_from(_members.outerjoin(_holdings, and_(
+        _holdings.c.member_id == _members.c.id, _holdings.c.ended_at.is_(None),
+        _holdings.c.expires_at > bindparam("now", type_=_holdings.c.expires_at.type)))
+        .outerjoin(_tags, _tags.c.id == _holdings.c.tag_id))
+    .where(_members.c.tenant_id == bindparam("m_tenant"),
+           _members.c.user_id == bindparam("m_user"))
+    .order_by(_tags.c.tag_type)
+)
+
+
 def get_profile(tenant_id: int, user_id: str) -> Profile:
-    return profile_of(tenant_id, locate(tenant_id, user_id))
+    """`profile_of(tenant_id, locate(tenant_id, user_id))`, read in one statement,
+    with `has_events`."""
+    rows = _located(_PROFILE, tenant_id, user_id, now=clock.now())
+    member = MemberRecord.of(rows[0])
+    tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.rank, r.holding_expires_at,
+                       r.granted_at, r.holding_id) for r in rows if r.holding_id is not None]
+    profile = _profile(member, _levels_for(tenant_id, [member]), tags)
+    profile.has_events = bool(rows[0].has_events)
+    return profile
 
 
 @transactional

@@ -1,14 +1,15 @@
-"""Forms whose untouched selects are drawn once.
+"""Forms whose untouched fields are drawn once.
 
-A select nobody has chosen in and that carries no error draws the same HTML
-every time it is shown with the same options and attributes: the member page
-draws several (the points forms' categories, the grant form's tags, the
-history filter), and WTForms' Select widget re-inspects its option renderer's
-signature and quotes every option on each call. The HTML is kept under what
-the widget reads (name, attributes, validation flags, and each option's value,
-label and selection as it will write them); a field with input or errors is
-always drawn afresh. WTForms' own messages are read once per language
-(KeptMessages).
+A field nobody has typed into and that carries no error draws the same HTML
+every time it is shown with the same value, options and attributes: the member
+page draws fifteen (the points forms' amounts, categories and reasons, the
+grant form's tags and check box, the history filter), and WTForms' widgets
+write each attribute through `Markup.format` and a select re-inspects its
+option renderer's signature on every call. The HTML is kept under what the
+widget reads (its settings, name, id, value, attributes, validation flags, and
+a select's options as it will write them); a field with input or errors, or a
+widget of another kind (hidden inputs carry one-time keys), is always drawn
+afresh. WTForms' own messages are read once per language (KeptMessages).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ MAX_KEPT = 512
 
 
 class _Kept:
-    """Drawn selects by key, the least recently used dropped first once full
+    """Drawn fields by key, the least recently used dropped first once full
     (threads of one worker share it)."""
 
     def __init__(self, size: int) -> None:
@@ -65,25 +66,65 @@ class _Kept:
 _drawn = caches.register(_Kept(MAX_KEPT))
 
 
-def _select_key(field: Any, render_kw: dict[str, Any]) -> tuple | None:
-    """What `widgets.Select.__call__` writes the field from, or None when the
-    field is not an untouched plain select (or an attribute cannot be a key)."""
+def _attrs_and_flags(field: Any, render_kw: dict[str, Any]) -> tuple[tuple, tuple] | None:
+    """The attributes as DefaultMeta.render_field merges them (the field's own
+    render_kw, then the call's) and the validation flags the widget writes;
+    None when one cannot be part of a key (a list, a callable flag …)."""
     widget = field.widget
-    if type(widget) is not widgets.Select or field.raw_data or field.errors \
-            or field.has_groups():
-        return None
-    # The attributes as DefaultMeta.render_field merges them.
     attrs = {clean_key(k): v for k, v in (getattr(field, "render_kw", None) or {}).items()}
     attrs.update((clean_key(k), v) for k, v in render_kw.items())
-    flags = tuple((name, getattr(field.flags, name)) for name in dir(field.flags)
-                  if name in widget.validation_attrs)
+    # The widget reads the flags through dir(); Flags keeps them as instance
+    # attributes and has no public ones of its own (tests/test_web_fields.py).
+    flags = tuple(sorted((name, value) for name, value in vars(field.flags).items()
+                         if name in widget.validation_attrs))
+    if any(callable(value) for _name, value in flags):
+        return None
+    return tuple(sorted(attrs.items())), flags
+
+
+def _select_key(field: Any, attrs: tuple, flags: tuple) -> tuple | None:
+    """What `widgets.Select.__call__` writes an untouched plain select from; None
+    when it has option groups. One pass over the choices (iter_groups gives
+    has_groups' answer and iter_choices' options together)."""
+    groups = list(field.iter_groups())
+    if any(optgroup is not None for optgroup, _options in groups):
+        return None
     # Values and labels with their types: 1, True and "1", or a str and the
     # Markup of the same text, are equal as keys but are not written alike. A
     # lazy label is kept as the text it reads now, not as the lazy string.
     options = tuple((type(c.value), c.value, type(c.label), str(c.label), c.selected,
                      tuple(sorted(c.render_kw.items())) if c.render_kw else ())
-                    for c in field.iter_choices())
-    key = (widget.multiple, field.name, field.id, tuple(sorted(attrs.items())), flags, options)
+                    for _optgroup, group in groups for c in group)
+    return (widgets.Select, field.widget.multiple, field.name, field.id, attrs, flags, options)
+
+
+# Inputs and text areas whose HTML is a function of the widget's settings
+# (NumberInput's step, min and max), the field's name, id and value (a check
+# box's checked state), the attributes and the flags.
+_INPUTS = (widgets.TextInput, widgets.NumberInput, widgets.CheckboxInput, widgets.TextArea)
+
+
+def _input_key(field: Any, attrs: tuple, flags: tuple) -> tuple | None:
+    widget = field.widget
+    if getattr(field, "_datalist", None) is not None:
+        return None
+    value = field._value()
+    checked = bool(getattr(field, "checked", field.data)) \
+        if type(widget) is widgets.CheckboxInput else None
+    return (type(widget), tuple(sorted(vars(widget).items())), field.name, field.id,
+            type(value), value, checked, attrs, flags)
+
+
+def _drawing_key(field: Any, render_kw: dict[str, Any]) -> tuple | None:
+    """What the widget writes the field from, or None when the field is not an
+    untouched field of a kept kind (or something it writes cannot be a key)."""
+    kind = type(field.widget)
+    if field.raw_data or field.errors or (kind is not widgets.Select and kind not in _INPUTS):
+        return None
+    merged = _attrs_and_flags(field, render_kw)
+    if merged is None:
+        return None
+    key = _select_key(field, *merged) if kind is widgets.Select else _input_key(field, *merged)
     try:
         hash(key)
     except TypeError:  # an attribute's value (a list …) cannot be part of a key
@@ -95,7 +136,7 @@ class DrawOnce:
     """A form Meta mixin: WTForms calls `render_field` for every widget drawn."""
 
     def render_field(self, field: Any, render_kw: dict[str, Any]) -> Any:
-        key = _select_key(field, render_kw)
+        key = _drawing_key(field, render_kw)
         if key is None:
             return super().render_field(field, render_kw)  # type: ignore[misc]
         html = _drawn.get(key)

@@ -100,7 +100,8 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
         switch_form=PointsSwitchForm(formdata=None) if tc.can(MANAGE) else None,
         switch_error=forms.get("switch_error"))
     return dict(card, profile=profile, history_form=history_form, page=page,
-                events=programme.recent_for_member(tc.tenant.id, profile.id), forms=fresh,
+                events=programme.recent_for_member(tc.tenant.id, profile.id)
+                if profile.has_events else [], forms=fresh,
                 vip_form=grant, vip_partial=forms.get("vip_partial"),
                 vip_context=forms.get("vip_context", {}))
 
