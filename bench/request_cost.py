@@ -7,7 +7,10 @@ request of the liveness route and of the token-checked levels GET, in-process
 CPU time of this process (`time.process_time`), so it holds better than a
 throughput figure on a machine shared with other work; the database's own CPU
 for the levels GET's one query is not in it. `--profile ROUTE` prints cProfile's
-top functions for that route instead. Run `bench_api --scale 0.01` once first.
+top functions for that route instead (CPU time). `--http SECONDS` measures the
+same two routes under gunicorn (gunicorn.conf.py) driven by wrk, taking turns:
+requests/s, and the CPU per request of the gunicorn workers, of the database
+backends and of wrk, read from /proc. Run `bench_api --scale 0.01` once first.
 """
 from __future__ import annotations
 
@@ -62,7 +65,10 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", choices=sorted(ROUTES), default=None)
+    parser.add_argument("--http", type=int, default=0, metavar="SECONDS")
     args = parser.parse_args()
+    if args.http:
+        return http(args)
 
     name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
     creds = (ROOT / "bench" / "results" / f"{name}.creds").read_text().split()
@@ -112,6 +118,67 @@ def main() -> None:
               f"{', '.join(f'{r:.0f}' for r in runs)})")
     print(f"levels − live: {best['levels'] - best['live']:.1f} µs; "
           f"live ÷ levels: {best['live'] / best['levels']:.2f}")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids(url: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+
+
+def http(args: argparse.Namespace) -> None:
+    from bench.bench_api import run_wrk
+    from bench.common import machine
+    from bench.server import access_token, gunicorn, worker_pids
+
+    name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
+    creds = (ROOT / "bench" / "results" / f"{name}.creds").read_text().split()
+    url = database_url(name)
+    rows: dict[str, list[dict[str, float]]] = {k: [] for k in ROUTES}
+    with gunicorn(url) as server:
+        token = access_token(server["base"], *creds)
+        headers = {"live": (), "levels": (f"Authorization: Bearer {token}",)}
+        for key in ROUTES:  # warm up: every worker connects and fills its caches
+            run_wrk(server["base"] + ROUTES[key], None, 3, 8, 2, [], headers[key])
+        workers = worker_pids(server["pid"])
+        for _ in range(args.rounds):
+            for key in ROUTES:
+                backends = _backend_pids(url)
+                before = (_cpu_seconds(workers), _cpu_seconds(backends))
+                wrk_before = os.times()  # wrk's CPU: our waited-for children's
+                result = run_wrk(server["base"] + ROUTES[key], None, args.http, 8, 2, [],
+                                 headers[key])
+                wrk_after = os.times()
+                after = (_cpu_seconds(workers), _cpu_seconds(backends))
+                n = result["requests"]
+                rows[key].append({"rps": result["rps"], "errors": result["errors"],
+                                  "worker": (after[0] - before[0]) / n * 1e6,
+                                  "db": (after[1] - before[1]) / n * 1e6,
+                                  "wrk": (wrk_after.children_user + wrk_after.children_system
+                                          - wrk_before.children_user
+                                          - wrk_before.children_system) / n * 1e6})
+    print(f"# {machine()}, gunicorn.conf.py, wrk 8 connections, {args.http} s × {args.rounds}")
+    for key, runs in rows.items():
+        for r in runs:
+            print(f"{key:>7}: {r['rps']:7.0f} req/s, errors {r['errors']:.0f}; CPU µs/request: "
+                  f"workers {r['worker']:5.0f}, database {r['db']:4.0f}, wrk {r['wrk']:4.0f}")
+    ratios = [lv["rps"] / li["rps"] for li, lv in zip(rows["live"], rows["levels"], strict=True)]
+    print("levels ÷ live per round: " + ", ".join(f"{r:.2f}" for r in ratios))
 
 
 if __name__ == "__main__":
