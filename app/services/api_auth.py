@@ -22,10 +22,10 @@ import jwt
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
+from app import caches
 from app.database import execute_before_transaction
 from app.extensions import db
 from app.models import ApiClient, RefreshToken, Tenant, TokenFamily
-from app import caches
 from app.services import audit, cache_invalidation, clock, crypto
 from app.services.context import Actor
 from app.services.errors import INVALID_CLIENT, INVALID_TOKEN, DomainError
