@@ -100,6 +100,7 @@ def test_a_change_by_keyboard_takes_focus_to_its_message_and_says_it(tab, server
     tab.goto(f"{server}/t/acme/members/u100/")
     mark_page(tab)
     tab.locator("#adjust-points_amount").fill("-20")
+    tab.locator("#adjust-category").select_option("manual")  # none is preselected
     tab.locator("#adjust-reason").fill("Goodwill correction")
     tab.locator("#adjust-reason").press("Tab")
     tab.keyboard.press("Enter")  # the focused "Save adjustment" button
@@ -118,6 +119,7 @@ def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
     tab.goto(f"{server}/t/acme/members/u300/")
     assert tab.locator("#history-empty").is_visible()
     tab.locator("#earn-points_amount").fill("15")
+    tab.locator("#earn-category").select_option("login")  # none is preselected
     tab.locator("#earn-points_amount").press("Enter")
     announced(tab, said("%(points)s points. New balance: %(balance)s.", points="+15",
                         balance="15"))
@@ -131,6 +133,7 @@ def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, s
     sign_in(tab, server)
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#adjust-points_amount").fill("5")
+    tab.locator("#adjust-category").select_option("manual")
     tab.locator("#adjust-points_amount").press("Enter")  # no reason given
     error = said("A reason is required.")
     announced(tab, error)
@@ -151,6 +154,7 @@ def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
     sign_in(tab, server, "owner@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#spend-points_amount").fill("900")
+    tab.locator("#spend-category").select_option("payment")
     tab.locator("#spend-points_amount").press("Enter")
     tab.wait_for_function("() => document.activeElement.matches('#spend-card .form-error')")
     explanation = tab.locator("#spend-card .form-error").inner_text()
@@ -164,7 +168,7 @@ def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
 def test_searching_and_filtering_leave_focus_where_the_person_is(tab, server, shop):
     sign_in(tab, server)
     tab.goto(f"{server}/t/acme/members/")
-    box = tab.locator("input[name=q]")
+    box = tab.locator("main input[name=q]")  # not the header's find-a-transaction box
     box.fill("u100")
     tab.wait_for_function("() => document.querySelectorAll('#member-rows tr').length === 1")
     assert focused(tab)["tag"] == "input" and tab.evaluate(
@@ -217,6 +221,7 @@ def test_a_phone_never_scrolls_sideways_on_the_member_page(tab, server, shop, sa
     tab.goto(f"{server}/t/acme/members/u100/")
     assert sideways(tab) <= 0
     tab.locator("#adjust-points_amount").fill("-10")
+    tab.locator("#adjust-category").select_option("manual")
     tab.locator("#adjust-reason").fill("A long reason " * 8)
     tab.locator("#adjust-reason").press("Tab")
     tab.keyboard.press("Enter")
