@@ -52,6 +52,13 @@ class PointTransaction(db.Model):
         Index("ix_point_transactions_tenant_created", "tenant_id", "created_at"),
         # At most one reversal of a transaction, decided by the database.
         Index("ix_point_transactions_reverses_id", "reverses_id", unique=True),
+        # The portal's find-a-transaction box (services/lookup.py): by key or request id.
+        Index("ix_point_transactions_tenant_key", "tenant_id", "idempotency_key",
+              postgresql_where=text("idempotency_key IS NOT NULL"),
+              sqlite_where=text("idempotency_key IS NOT NULL")),
+        Index("ix_point_transactions_tenant_request", "tenant_id", "request_id",
+              postgresql_where=text("request_id IS NOT NULL"),
+              sqlite_where=text("request_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

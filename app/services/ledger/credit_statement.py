@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 from app.models import AuditLog
 from app.services import idempotency, members
-from app.services.ledger.entries import lots_table, tx_table
+from app.services.ledger.entries import lot_of_credit_entry, returning_credit_entry, tx_table
 
 _audit = AuditLog.__table__
 TX_COLUMNS = ("tenant_id", "member_id", "kind", "amount", "balance_after", "category", "reason",
@@ -57,16 +57,10 @@ def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
     entry_source = {name: bindparam(f"tx_{name}", type_=tx.c[name].type) for name in TX_COLUMNS}
     entry_source["member_id"] = member.c.id
     entry_source["balance_after"] = member.c.total_points
-    entry = (insert(tx).from_select(list(TX_COLUMNS), select(*entry_source.values()))
-             .returning(tx.c.id, tx.c.tenant_id, tx.c.member_id, tx.c.amount, tx.c.expires_at,
-                        tx.c.created_at)
-             .cte("credit_entry"))
-    lot = insert(lots_table).from_select(
-        ["tenant_id", "member_id", "transaction_id", "amount", "remaining", "expires_at",
-         "created_at"],
-        select(entry.c.tenant_id, entry.c.member_id, entry.c.id, entry.c.amount,
-               entry.c.amount, entry.c.expires_at, entry.c.created_at),
-    ).cte("credit_lot")
+    entry = returning_credit_entry(
+        insert(tx).from_select(list(TX_COLUMNS), select(*entry_source.values()))
+    ).cte("credit_entry")
+    lot = lot_of_credit_entry(entry)
     data = cast(literal(_DATA_HEAD, String) + cast(entry.c.id, String)
                 + bindparam("a_data_tail", type_=String), JSON)
     audit_row = insert(_audit).from_select(

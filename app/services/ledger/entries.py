@@ -118,16 +118,25 @@ _INSERT_LOT = insert(lots_table)
 def _credit_rows_statement() -> Any:
     """PostgreSQL: a credit's ledger entry and its lot in one statement (the lot
     copies what the entry returns), one round trip instead of two."""
+    entry = returning_credit_entry(_TX_VALUES).cte("credit_entry")
+    return select(entry.c.id).add_cte(lot_of_credit_entry(entry))
+
+
+def returning_credit_entry(statement: Any) -> Any:
+    """An INSERT of a credit's entry, returning what its lot copies."""
     tx = tx_table
-    entry = _TX_VALUES.returning(tx.c.id, tx.c.tenant_id, tx.c.member_id, tx.c.amount,
-                                 tx.c.expires_at, tx.c.created_at).cte("credit_entry")
-    lot = insert(lots_table).from_select(
+    return statement.returning(tx.c.id, tx.c.tenant_id, tx.c.member_id, tx.c.amount,
+                               tx.c.expires_at, tx.c.created_at)
+
+
+def lot_of_credit_entry(entry: Any) -> Any:
+    """PostgreSQL: the CTE inserting the lot of a credit entry's CTE (returning_credit_entry)."""
+    return insert(lots_table).from_select(
         ["tenant_id", "member_id", "transaction_id", "amount", "remaining", "expires_at",
          "created_at"],
         select(entry.c.tenant_id, entry.c.member_id, entry.c.id, entry.c.amount,
                entry.c.amount, entry.c.expires_at, entry.c.created_at),
     ).cte("credit_lot")
-    return select(entry.c.id).add_cte(lot)
 
 
 _CREDIT_ROWS_PG = _credit_rows_statement()
