@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import AuditLog
-from app.services import ledger, levels, members, vip
+from app.services import ledger, levels, member_card, members, vip
 from app.services.errors import DomainError, ValidationFailed
 from tests.ledger_helpers import refused
 
@@ -103,7 +103,7 @@ def test_a_profile_is_one_statement_with_the_active_tags_and_whether_there_are_e
                 or "programme_events" in s]) == 1
     # What the two-statement path (the member, then its tags) gives.
     listed = members.profile_of(tenant.id, members.locate(tenant.id, "alice"))
-    listed.has_events = False
+    listed.has_events = listed.has_notes = False
     assert profile == listed
     assert [t.tag_name for t in profile.tags] == ["Beta", "Gold"]  # by type, as lists order
     assert members.get_profile(tenant.id, "bob").tags[0].tag_name == "Gold"
@@ -116,6 +116,12 @@ def test_a_profile_is_one_statement_with_the_active_tags_and_whether_there_are_e
     assert members.get_profile(tenant.id, "alice").has_events is True
     assert members.get_profile(tenant.id, "bob").has_events is False
     assert members.get_profile(other_tenant.id, "alice").has_events is False
+
+    assert members.get_profile(tenant.id, "alice").has_notes is False
+    member_card.add_note(tenant.id, actor, "alice", "Called about a missing order.")
+    assert members.get_profile(tenant.id, "alice").has_notes is True
+    assert members.get_profile(tenant.id, "bob").has_notes is False
+    assert members.get_profile(other_tenant.id, "alice").has_notes is False
 
 
 def test_a_user_id_the_database_cannot_store_is_not_found_or_refused(tenant, actor):

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Member, MemberTag, ProgrammeEvent, VipTag
+from app.models import Member, MemberNote, MemberTag, ProgrammeEvent, VipTag
 from app.services import audit, clock, contact, crypto, levels, tenants
 from app.services.context import Actor
 from app.services.errors import MEMBER_EXISTS, MEMBER_NOT_FOUND, DomainError, ValidationFailed
@@ -58,9 +58,10 @@ class Profile:
     created_at: datetime | None = None
     last_activity_at: datetime | None = None
     pending_points: int = 0  # awarded, held back until due: not in total_points
-    # Whether the member has programme events: read by get_profile, None where not
-    # read (a list's profiles).
+    # Whether the member has programme events and staff notes: read by get_profile,
+    # None where not read (a list's profiles).
     has_events: bool | None = None
+    has_notes: bool | None = None
 
     def as_dict(self, fields: Iterable[str] | None = None) -> dict[str, Any]:
         """The profile as integrations see it (CONTRACT.md), or only `fields`."""
@@ -194,6 +195,7 @@ def _located(statement: Any, tenant_id: int, user_id: Any, **params: Any) -> lis
 
 # Built once (an expanding IN): each call is a compiled-cache hit.
 _holdings, _tags, _events = MemberTag.__table__, VipTag.__table__, ProgrammeEvent.__table__
+_notes = MemberNote.__table__
 _ACTIVE_TAGS = (
     select(_holdings.c.member_id, _holdings.c.id, _holdings.c.granted_at, _holdings.c.expires_at,
            _tags.c.id.label("tag_id"), _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank)
@@ -246,32 +248,8 @@ def profiles(tenant_id: int, rows: list[MemberRecord]) -> list[Profile]:
     return [_profile(r, level_list, tags.get(r.id, [])) for r in rows]
 
 
-# The tag columns of a statement that joins a member's active tags (join_active_tags)
-TAG_COLUMNS = (_holdings.c.id.label("h_id"), _holdings.c.granted_at.label("h_granted_at"),
-               _holdings.c.expires_at.label("h_expires_at"), _tags.c.id.label("tag_id"),
-               _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank.label("tag_rank"))
-TAG_ORDER = _tags.c.tag_type
-
-
-def join_active_tags(source: Any, member: Any, now: Any) -> Any:
-    """`source` LEFT JOIN the active tags of `member` (a selectable with the members
-    table's columns) at `now`; order the rows by tag_type, as active_tags does."""
-    return source.outerjoin(_holdings.join(_tags, _tags.c.id == _holdings.c.tag_id), and_(
-        _holdings.c.member_id == member.c.id, _holdings.c.ended_at.is_(None),
-        _holdings.c.expires_at > now))
-
-
-def written_with_tags(rows: list[Any]) -> tuple[MemberRecord, list[TagHolding]]:
-    """The member and its tags from the rows of a statement that writes a member and
-    joins its tags (join_active_tags, TAG_COLUMNS)."""
-    tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.tag_rank, r.h_expires_at,
-                       r.h_granted_at, r.h_id) for r in rows if r.tag_id is not None]
-    return MemberRecord.of(rows[0]), tags
-
-
 def profile_with_tags(tenant_id: int, row: MemberRecord, tags: list[TagHolding]) -> Profile:
-    """A member's profile from tags its caller read already (active_tags' rows, in
-    its order), e.g. in the statement that wrote the member."""
+    """A member's profile from tags its caller read already (member_tags)."""
     return _profile(row, _levels_for(tenant_id, [row]), tags)
 
 
@@ -279,12 +257,14 @@ def profile_of(tenant_id: int, member: MemberRecord) -> Profile:
     return profiles(tenant_id, [member])[0]
 
 
-# A member's profile in one statement: `_LOCATE` with the member's active VIP
-# holdings (one row each, or one row of NULLs) and whether the member has any
-# programme events (an index probe: the member page asks for them only then).
+# A member's profile in one statement: `_LOCATE` with its active VIP holdings (a
+# row each, or one of NULLs) and whether it has programme events and staff notes
+# (index probes: the member page reads them only then).
 _PROFILE = (
     select(*_members.c, exists().where(_events.c.tenant_id == _members.c.tenant_id,
                                        _events.c.member_id == _members.c.id).label("has_events"),
+           exists().where(_notes.c.tenant_id == _members.c.tenant_id,
+                          _notes.c.member_id == _members.c.id).label("has_notes"),
            _holdings.c.id.label("holding_id"), _holdings.c.granted_at,
            _holdings.c.expires_at.label("holding_expires_at"), _tags.c.id.label("tag_id"),
            _tags.c.tag_name, _tags.c.tag_type, _tags.c.rank)
@@ -300,13 +280,14 @@ _PROFILE = (
 
 def get_profile(tenant_id: int, user_id: str) -> Profile:
     """`profile_of(tenant_id, locate(tenant_id, user_id))`, read in one statement,
-    with `has_events`."""
+    with `has_events` and `has_notes`."""
     rows = _located(_PROFILE, tenant_id, user_id, now=clock.now())
     member = MemberRecord.of(rows[0])
     tags = [TagHolding(r.tag_id, r.tag_name, r.tag_type, r.rank, r.holding_expires_at,
                        r.granted_at, r.holding_id) for r in rows if r.holding_id is not None]
     profile = _profile(member, _levels_for(tenant_id, [member]), tags)
     profile.has_events = bool(rows[0].has_events)
+    profile.has_notes = bool(rows[0].has_notes)
     return profile
 
 

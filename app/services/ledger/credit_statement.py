@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from app.models import AuditLog
-from app.services import idempotency, members
+from app.services import idempotency, member_tags
 from app.services.ledger.entries import lot_of_credit_entry, returning_credit_entry, tx_table
 
 _audit = AuditLog.__table__
@@ -68,7 +68,7 @@ def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
         select(*(bindparam(f"a_{name}", type_=_audit.c[name].type) for name in AUDIT_COLUMNS),
                data),
     ).cte("credit_audit")
-    columns = [member, entry.c.id.label("tx_id"), *members.TAG_COLUMNS]
+    columns = [member, entry.c.id.label("tx_id"), *member_tags.TAG_COLUMNS]
     if claimed is None:
         source = member.join(entry, true())
     else:  # one row whether or not anything was written
@@ -84,8 +84,8 @@ def build(member_update: Any, now: Any, *, claim: bool = False) -> Any:
                                            records.c.key == bindparam(f"{p}key"))))
     return (
         select(*columns)
-        .select_from(members.join_active_tags(source, member, now))
-        .order_by(members.TAG_ORDER)
+        .select_from(member_tags.join_active_tags(source, member, now))
+        .order_by(member_tags.TAG_ORDER)
         .add_cte(lot, audit_row)
     )
 

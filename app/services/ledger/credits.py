@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, update
 
 from app.database import is_postgres
 from app.extensions import db
-from app.services import audit, clock, idempotency, levels, members, tenants
+from app.services import audit, clock, idempotency, levels, member_tags, members, tenants
 from app.services.context import Actor
 from app.services.errors import POINTS_DISABLED, DomainError
 from app.services.ledger import credit_statement
@@ -86,7 +86,7 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
         if not rows or rows[0].tx_id is None:
             _refuse(tenant_id, user_id)
         row, tx_id = rows[0], rows[0].tx_id
-        record, tags = members.written_with_tags(rows)
+        record, tags = member_tags.written_with_tags(rows)
         entry.update(member_id=row.id, balance_after=row.total_points)
         audit_row["data"]["transaction_id"] = tx_id
         audit.logged(audit_row)

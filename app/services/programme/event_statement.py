@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, bindparam, exists, select, text, true
 
 from app.models import ProgrammeEvent
-from app.services import members
+from app.services import member_tags
 
 _events = ProgrammeEvent.__table__
 
@@ -61,6 +61,6 @@ def build(member_update: Any, now: Any) -> Any:
     state = select(select(event.c.id).scalar_subquery().label("event_pk")).subquery("state")
     source = state.join(ids, true()).outerjoin(member, true())
     return (select(state.c.event_pk, ids.c.tx_ids, ids.c.award_ids, member,
-                   *members.TAG_COLUMNS)
-            .select_from(members.join_active_tags(source, member, now))
-            .order_by(members.TAG_ORDER))
+                   *member_tags.TAG_COLUMNS)
+            .select_from(member_tags.join_active_tags(source, member, now))
+            .order_by(member_tags.TAG_ORDER))

@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select, update
 from app.database import is_postgres
 from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent
-from app.services import audit, bulk, clock, levels, members, tenants
+from app.services import audit, bulk, clock, levels, member_tags, members, tenants
 from app.services.context import Actor
 from app.services.errors import (
     EVENT_EXISTS, EVENT_NOT_FOUND, MEMBER_NOT_FOUND, POINTS_DISABLED, DomainError,
@@ -149,7 +149,7 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
         event_pk = rows[0].event_pk
         if event_pk is None:
             return _existing(tenant_id, given)
-        row, tags = members.written_with_tags(rows)
+        row, tags = member_tags.written_with_tags(rows)
         reserved = (sorted(rows[0].tx_ids), sorted(rows[0].award_ids))
     else:
         event_pk = db.session.execute(_INSERT_EVENT, event_values).scalar()

@@ -95,7 +95,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     fresh.update({k: v for k, v in forms.items() if k in fresh})
     grant = forms.get("vip") or (grant_form(tc) if tc.can(ADJUST) else None)
     card = dict(
-        notes=member_card.notes(tc.tenant.id, profile.id),
+        notes=member_card.notes(tc.tenant.id, profile.id) if profile.has_notes else [],
         note_form=forms.get("note") or (NoteForm(formdata=None) if tc.can(ADJUST) else None),
         switch_form=PointsSwitchForm(formdata=None) if tc.can(MANAGE) else None,
         switch_error=forms.get("switch_error"))
