@@ -71,35 +71,3 @@ def test_it_falls_back_to_url_for_when_two_ids_differ_in_more_than_their_digit()
         for n in (0, 1, 2, 12):
             assert each(n) == url_for("tally", n=n)
         assert each(3) == "/tally/iii/x"
-
-
-class _Other:
-    slug = "globex"
-
-
-def test_the_templates_url_for_remembers_by_tenant_blueprint_values_and_root(app):
-    """The templates' url_for (urls.remembered_url_for) answers what Flask's does,
-    whoever asks: each tenant its own slug, each script root its own prefix, each
-    blueprint its own `.name`, query values and unhashable values included."""
-    remembered = app.jinja_env.globals["url_for"]
-    assert remembered is not url_for
-    cases = [("members.show", {"user_id": "alice"}), ("members.show", {"user_id": "1/2"}),
-             ("members.index", {}), ("members.index", {"q": "ü & <x>"}),
-             ("members.index", {"level": ["1", "2"]}), ("dashboard.index", {"days": 7}),
-             ("members.show", {"user_id": "bob", "_anchor": "history"}),
-             ("members.show", {"user_id": "bob", "slug": "initech"})]
-    for root in ("", "/jifen"):
-        for tenancy in (_Tenancy(), _Other()):
-            with app.test_request_context("/t/x/members/", base_url=f"http://h{root}/"):
-                g.tenancy = tenancy
-                for endpoint, values in cases:
-                    for _ in range(2):  # built, then remembered
-                        assert remembered(endpoint, **values) == url_for(endpoint, **values)
-    with app.test_request_context("/t/acme/members/"):
-        g.tenancy = _Tenancy()
-        request_blueprint = app.url_map.bind("h").match("/t/acme/members/")[0].split(".")[0]
-        assert request_blueprint == "members"
-        assert remembered(".index") == url_for(".index") == "/t/acme/members/"
-    with app.test_request_context("/t/acme/levels/"):
-        g.tenancy = _Tenancy()
-        assert remembered(".index") == url_for(".index") != "/t/acme/members/"

@@ -56,7 +56,6 @@ def register_templating(app: Flask) -> None:
     app.add_template_filter(contact.mask_email, "mask_email")
     app.add_template_filter(contact.mask_phone, "mask_phone")
     app.add_template_global(urls.url_for_each, "url_for_each")
-    app.add_template_global(urls.remembered_url_for(app), "url_for")
     token_name = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
     @app.template_global("csrf_token")

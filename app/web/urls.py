@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, request, url_for
+from flask import url_for
 
 
 def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
@@ -31,38 +31,3 @@ def url_for_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]
         return f"{prefix}{int(n)}{suffix}"
 
     return shortcut
-
-
-BUILT_MAX = 4096  # per application; a portal has a few hundred distinct links
-
-
-def remembered_url_for(app: Any) -> Callable[..., str]:
-    """The templates' `url_for`: Flask's, with each URL built once per process and
-    kept by everything it depends on — the endpoint (and, for `.name`, the
-    request's blueprint), the values, the tenant whose slug `url_defaults` fills
-    in, and the script root. Calls with `_external`, `_anchor` and the like, or
-    with values that cannot be a key, are Flask's own every time."""
-    built: dict[tuple, str] = app.extensions.setdefault("jifen_built_urls", {})
-
-    def remembered(endpoint: str, **values: Any) -> str:
-        if any(name[:1] == "_" for name in values):
-            return url_for(endpoint, **values)
-        tenancy = g.get("tenancy")
-        key = (endpoint, request.blueprint if endpoint[:1] == "." else None,
-               tenancy.slug if tenancy is not None else None, request.script_root,
-               *sorted(values.items()))
-        try:
-            return built[key]
-        except KeyError:
-            pass
-        except TypeError:  # a value that cannot be part of a key (a list, a dict)
-            return url_for(endpoint, **values)
-        url = built[key] = url_for(endpoint, **values)
-        if len(built) > BUILT_MAX:
-            try:
-                built.pop(next(iter(built)))  # the oldest
-            except (KeyError, RuntimeError, StopIteration):
-                pass  # another thread changed it meanwhile: its next call trims
-        return url
-
-    return remembered
