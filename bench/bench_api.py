@@ -62,9 +62,17 @@ def run_wrk(base: str, script: str | None, seconds: int, connections: int, threa
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     p99 = re.search(r"99%\s+([\d.]+\w+)", out)
+    p50 = re.search(r"50%\s+([\d.]+\w+)", out)
     return {"rps": rps, "requests": total, "errors": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "none",
-            "p99": p99.group(1) if p99 else "?"}
+            "p99": p99.group(1) if p99 else "?", "p50": p50.group(1) if p50 else "?",
+            "tail": _ms(p99.group(1)) / _ms(p50.group(1)) if p99 and p50 else float("nan")}
+
+
+def _ms(latency: str) -> float:
+    """wrk's '812.00us', '3.27ms', '1.02s' in milliseconds."""
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", latency).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def init_pgbench() -> str:
@@ -179,7 +187,9 @@ def main() -> None:
             "requests": sum(e["requests"] for e in earns),
             "errors": sum(e["errors"] for e in earns),
             "socket_errors": ", ".join(sorted({e["socket_errors"] for e in earns})),
-            "p99": " / ".join(e["p99"] for e in earns)}
+            "p99": " / ".join(e["p99"] for e in earns),
+            "p50": " / ".join(e["p50"] for e in earns),
+            "tail": " / ".join(f"{e['tail']:.1f}" for e in earns)}
     tps = sum(tpss) / len(tpss)
     event_runs = [e["rps"] for e in events]
     event_rps = sum(event_runs) / len(event_runs)
@@ -215,7 +225,8 @@ def main() -> None:
            f"{args.connections} connections, {describe(args.workers)}", [
         ("pgbench tpcb-like", f"{tps:,.0f} tps (runs: {', '.join(f'{t:,.0f}' for t in tpss)})"),
         ("earn", f"{earn['rps']:,.0f} req/s (runs: {', '.join(f'{r:,.0f}' for r in earn_runs)}), "
-                 f"p99 {earn['p99']}, {earn['requests']:,} requests, "
+                 f"p50 {earn['p50']}, p99 {earn['p99']} (p99 ÷ p50 {earn['tail']}; target ≤ 2), "
+                 f"{earn['requests']:,} requests, "
                  f"errors {earn['errors']}, socket errors {earn['socket_errors']}"),
         ("earn / pgbench (target ≥ 0.35)", f"{earn['rps'] / tps:.2f}"),
         ("events, two matching rules", f"{event_rps:,.0f} req/s (runs: "
