@@ -50,10 +50,14 @@ def test_it_creates_a_rule_and_shows_errors_inline(people, tenant):
     rule = db.session.execute(select(EarningRule)).scalar_one()
     assert (rule.award_type, rule.points, str(rule.per), rule.pending_days) == (
         "per_amount", 1, "10.00", 14)
-    toggled = owner.post(f"{RULES}{rule.id}/active")
-    assert toggled.status_code == 302
-    db.session.rollback()
-    assert db.session.get(EarningRule, rule.id).active is False
+    assert 'name="active" value="0"' in text(owner.get(RULES))
+    for _ in range(2):  # a double submit asks for the same state twice
+        toggled = owner.post(f"{RULES}{rule.id}/active", data={"active": "0"})
+        assert toggled.status_code == 302
+        db.session.rollback()
+        assert db.session.get(EarningRule, rule.id).active is False
+    assert owner.post(f"{RULES}{rule.id}/active", data={"active": "yes"}).status_code == 400
+    assert 'name="active" value="1"' in text(owner.get(RULES))
     actions = db.session.execute(select(AuditLog.action).where(
         AuditLog.action.like("rule.%"))).scalars().all()
     assert actions == ["rule.create", "rule.update"]

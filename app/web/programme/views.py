@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.services import levels, programme, tenants
@@ -95,8 +95,12 @@ def edit(tc: TenantContext, rule_id: int):
 @bp.route("/t/<slug>/programme/rules/<int:rule_id>/active", methods=["POST"])
 @tenant_view(MANAGE)
 def toggle(tc: TenantContext, rule_id: int):
-    rule = programme.get_rule(tc.tenant.id, rule_id)
-    rule = programme.set_active(tc.tenant.id, actor(), rule_id, not rule.active)
+    # The form says which state it asks for (as the webhook switch does), so a
+    # second submit of the same page sets it again rather than flipping it back.
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):
+        abort(400)
+    rule = programme.set_active(tc.tenant.id, actor(), rule_id, wanted == "1")
     flash(_("Rule %(name)s activated.", name=rule.name) if rule.active
           else _("Rule %(name)s deactivated.", name=rule.name))
     return redirect(url_for("programme.rules"))
