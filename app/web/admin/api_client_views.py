@@ -16,7 +16,7 @@ from app.services.errors import DomainError
 from app.services.permissions import MANAGE_API_CLIENTS
 from app.web import shown_once
 from app.web.admin import bp
-from app.web.admin.forms import ApiClientForm, ButtonForm
+from app.web.admin.forms import ApiClientForm
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.render import page, refuse
@@ -42,8 +42,7 @@ def _take_issued(tc: TenantContext) -> IssuedClient | None:
 def _listing(tc: TenantContext, form: ApiClientForm, status: int = 200,
              issued: IssuedClient | None = None):
     return page("admin/api_clients.html", "admin/_api_clients_table.html", status, form=form,
-                clients=api_clients.list_clients(tc.tenant.id), button=ButtonForm(),
-                issued=issued)
+                clients=api_clients.list_clients(tc.tenant.id), issued=issued)
 
 
 @bp.route("/t/<slug>/api-clients/", methods=["GET", "POST"], endpoint="api_clients")

@@ -9,7 +9,7 @@ from app.services import consequences, staff
 from app.services.errors import DomainError
 from app.services.permissions import MANAGE_STAFF
 from app.web.admin import bp
-from app.web.admin.forms import ButtonForm, RoleForm, StaffForm, role_choices
+from app.web.admin.forms import RoleForm, StaffForm, role_choices
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.render import page, refuse
@@ -20,7 +20,7 @@ def _listing(tc: TenantContext, form: StaffForm, status: int = 200, error: str |
     people = staff.list_staff(tc.tenant.id)
     g.pop("my_roles", None)  # a change made here may be the signed-in user's own role
     return page("admin/staff.html", "admin/_staff_table.html", status, form=form, people=people,
-                role_form=RoleForm(formdata=None), button=ButtonForm(), error=error)
+                role_form=RoleForm(formdata=None), error=error)
 
 
 def _refusal(exc: DomainError) -> str:

@@ -26,8 +26,7 @@ def delivery_status_label(status: str | None) -> str:
 def _listing(tc: TenantContext, form: WebhookForm, status: int = 200):
     items = endpoints.list_endpoints(tc.tenant.id)
     health = endpoints.health(tc.tenant.id, [e.id for e in items])
-    return render_template("admin/webhooks.html", form=form, endpoints=items, health=health,
-                           button=ButtonForm()), status
+    return render_template("admin/webhooks.html", form=form, endpoints=items, health=health), status
 
 
 @bp.route("/t/<slug>/settings/webhooks/", methods=["GET", "POST"], endpoint="webhooks")
@@ -67,8 +66,7 @@ def webhook_detail(tc: TenantContext, endpoint_id: int):
         abort(404)
     health = endpoints.health(tc.tenant.id, [endpoint.id])[endpoint.id]
     return render_template("admin/webhook.html", endpoint=endpoint, secret=secret,
-                           deliveries=deliveries, health=health, button=ButtonForm(),
-                           status_filter=status_filter)
+                           deliveries=deliveries, health=health, status_filter=status_filter)
 
 
 def _get(tc: TenantContext, endpoint_id: int) -> endpoints.EndpointView:
