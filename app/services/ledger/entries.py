@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 
-from app.database import is_postgres
 from app.extensions import db
 from app.models import Member, PointLot, PointTransaction
 from app.models.ledger import LotAllocation
@@ -115,13 +114,6 @@ _INSERT_TX = _TX_VALUES.returning(tx_table.c.id)
 _INSERT_LOT = insert(lots_table)
 
 
-def _credit_rows_statement() -> Any:
-    """PostgreSQL: a credit's ledger entry and its lot in one statement (the lot
-    copies what the entry returns), one round trip instead of two."""
-    entry = returning_credit_entry(_TX_VALUES).cte("credit_entry")
-    return select(entry.c.id).add_cte(lot_of_credit_entry(entry))
-
-
 def returning_credit_entry(statement: Any) -> Any:
     """An INSERT of a credit's entry, returning what its lot copies."""
     tx = tx_table
@@ -139,7 +131,6 @@ def lot_of_credit_entry(entry: Any) -> Any:
     ).cte("credit_lot")
 
 
-_CREDIT_ROWS_PG = _credit_rows_statement()
 
 
 def _bound(row: dict[str, Any]) -> dict[str, Any]:
@@ -152,10 +143,8 @@ def insert_entry(row: dict[str, Any]) -> int:
 
 
 def insert_credit(row: dict[str, Any]) -> int:
-    """Insert a credit's entry and the lot it opens; the entry's id."""
-    if is_postgres():
-        return db.session.execute(_CREDIT_ROWS_PG, _bound(row)).scalar_one()
-    # SQLite has no data-modifying WITH: the entry, then its lot
+    """Insert a credit's entry and the lot it opens; the entry's id. The generic
+    path (SQLite; PostgreSQL writes both inside credit_statement's one statement)."""
     tx_id = insert_entry(row)
     db.session.execute(_INSERT_LOT, {
         "tenant_id": row["tenant_id"], "member_id": row["member_id"], "transaction_id": tx_id,
