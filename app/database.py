@@ -58,7 +58,28 @@ def configure_engine(engine: Engine) -> None:
 
 # --------------------------------------------------------------------------- the deadline
 
+# psycopg keeps the parse of a query (its placeholders turned into $n) in an LRU
+# cache only for queries of at most 4 KB and 50 parameters, so as not to fill it
+# with ORM statements of varying length. The ledger's one-statement writes are
+# fixed texts a little over that (the credit that claims its idempotency key is
+# ~4.8 KB): without the cache each of them is parsed again by a regular
+# expression on every request (~0.2 ms of CPU). tests/test_database_driver.py
+# keeps the hot statements within these limits.
+QUERY_CACHE_MAX_LENGTH = 16384
+QUERY_CACHE_MAX_PARAMS = 100
+
+
+def _widen_query_cache() -> None:
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH,
+                                               QUERY_CACHE_MAX_LENGTH)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS,
+                                               QUERY_CACHE_MAX_PARAMS)
+
+
 def _configure_postgresql(engine: Engine) -> None:
+    _widen_query_cache()
     from app.db_deadline import (
         DeadlineConnection, mark_unresponsive, unresponsive_in_this_request,
     )
