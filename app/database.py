@@ -137,3 +137,102 @@ def execute_before_transaction(statement: Any, params: dict[str, Any]) -> Any:
 @functools.lru_cache(maxsize=32)
 def _driver_sql(statement: Any, dialect: Any) -> str:
     return str(statement.compile(dialect=dialect))
+
+
+# --------------------------------------------------------------------------- the hot writes' statements
+
+def execute_lean(statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Run one of the hot paths' Core statements (the earn's and the event's) in the
+    session's transaction and return all its rows (attribute access, as Core rows).
+
+    On PostgreSQL the statement is compiled once and handed to the driver with its
+    values: SQLAlchemy's per-execution work (its execution context, result
+    metadata built from the cursor's description) costs more CPU than the
+    statement's round trip. Values and results still go through their types' own
+    processors (UTCDateTime's, JSON's), as SQLAlchemy would apply them. A driver
+    error is raised as SQLAlchemy's (a lost connection invalidated), so callers
+    and the outage handling see what `session.execute` would raise; listeners of
+    `before_cursor_execute` (the tests' statement counters) are called. Anywhere
+    else it is `session.execute(statement, params).all()`."""
+    session = db.session
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return session.execute(statement, params).all()
+    sql, defaults, binds, make_row = _lean(statement, connection.dialect)
+    values = {**defaults, **params}
+    for name, process in binds:
+        if name in values:
+            values[name] = process(values[name])
+    return _send(connection, sql, values, make_row)
+
+
+def execute_driver_sql(sql: str, params: dict[str, Any]) -> None:
+    """PostgreSQL: send `sql` (the driver's placeholders, `%(name)s`) with `params` as
+    psycopg adapts them, in the session's transaction, as `execute_lean` does; for
+    statements whose text is built from the data's shape (bulk.insert_all)."""
+    connection = db.session.connection()
+    _send(connection, sql, params, None)
+
+
+def _send(connection: Connection, sql: str, values: dict[str, Any], make_row: Any) -> list[Any]:
+    import psycopg
+
+    raw = connection.connection.dbapi_connection
+    for listener in connection.engine.dispatch.before_cursor_execute:
+        listener(connection, None, sql, values, None, False)
+    try:
+        with raw.cursor(**({"row_factory": make_row} if make_row else {})) as cursor:
+            cursor.execute(sql, values)
+            return cursor.fetchall() if make_row and cursor.pgresult.nfields else []
+    except psycopg.Error as exc:
+        from sqlalchemy.exc import DBAPIError
+
+        lost = connection.dialect.is_disconnect(exc, raw, None)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(sql, values, exc, psycopg.Error, connection_invalidated=lost,
+                                  dialect=connection.dialect) from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _lean(statement: Any, dialect: Any) -> tuple[str, dict[str, Any], list[Any], Any]:
+    """The statement's SQL, the values of its own literals (`LIMIT 1` is a bound
+    parameter too), its parameters' processors, and a psycopg row factory applying
+    its columns' processors."""
+    from collections import namedtuple
+
+    compiled = statement.compile(dialect=dialect)
+    defaults = {name: bind.effective_value for name, bind in compiled.binds.items()
+                if not bind.required}
+    binds = [(name, bind.type.dialect_impl(dialect).bind_processor(dialect))
+             for name, bind in compiled.binds.items()]
+    binds = [(name, process) for name, process in binds if process is not None]
+    columns = list(getattr(statement, "selected_columns", ()))
+    row_type = (namedtuple("LeanRow", [c.key for c in columns], rename=True)  # noqa: PYI024
+                if columns else None)
+    known: list[list[tuple[int, Any]]] = []  # the columns' processors, once types are seen
+
+    def processors(cursor: Any) -> list[tuple[int, Any]]:
+        """A result processor may depend on the column's type as sent (Numeric's)."""
+        if not known:
+            result = cursor.pgresult
+            found = [(i, c.type.dialect_impl(dialect).result_processor(dialect, result.ftype(i)))
+                     for i, c in enumerate(columns)]
+            known.append([(i, p) for i, p in found if p is not None])
+        return known[0]
+
+    def make_row(cursor: Any) -> Any:
+        if row_type is None:  # nothing returned (an UPDATE without RETURNING)
+            return tuple
+        process = processors(cursor)
+        if not process:
+            return row_type._make
+
+        def row(values: Any) -> Any:
+            values = list(values)
+            for i, convert in process:
+                values[i] = convert(values[i])
+            return row_type._make(values)
+        return row
+
+    return str(compiled), defaults, binds, make_row

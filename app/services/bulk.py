@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Table, Text, insert, text
 from sqlalchemy.types import TypeDecorator
 
-from app.database import is_postgres
+from app.database import execute_driver_sql, is_postgres
 from app.extensions import db
 
 
@@ -35,7 +35,8 @@ def reserve_ids(table: Table, count: int) -> list[int]:
 
 def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | None,
                    prefix: str, params: dict[str, Any]) -> str:
-    """`INSERT … SELECT * FROM unnest(…)` for `rows`, its arrays added to `params`."""
+    """`INSERT … SELECT * FROM unnest(…)` for `rows`, its arrays added to `params`
+    (the driver's SQL: sent as it is, not parsed again by SQLAlchemy)."""
     columns = list(rows[0].keys())
     if ids is not None:
         columns = ["id", *columns]
@@ -45,7 +46,7 @@ def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | No
         if isinstance(table.c[name].type, JSON):
             values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
         params[f"{prefix}{index}"] = values
-        casts.append(f"CAST(:{prefix}{index} AS {_pg_type(table.c[name])}[])")
+        casts.append(f"CAST(%({prefix}{index})s AS {_pg_type(table.c[name])}[])")
     return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"SELECT * FROM unnest({', '.join(casts)})")
 
@@ -66,8 +67,7 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
     if with_ids and ids is None:
         ids = reserve_ids(table, len(rows))
     params: dict[str, Any] = {}
-    db.session.execute(text(_unnest_insert(table, rows, ids if with_ids else None, "c", params)),
-                       params)
+    execute_driver_sql(_unnest_insert(table, rows, ids if with_ids else None, "c", params), params)
     return list(ids or []) if with_ids else []
 
 
@@ -86,7 +86,7 @@ def insert_all(parts: list[tuple[Table, list[dict[str, Any]], list[int] | None]]
     params: dict[str, Any] = {}
     inserts = [f"w{n} AS ({_unnest_insert(table, rows, ids, f'p{n}_', params)})"
                for n, (table, rows, ids) in enumerate(parts)]
-    db.session.execute(text(f"WITH {', '.join(inserts)} SELECT 1"), params)
+    execute_driver_sql(f"WITH {', '.join(inserts)} SELECT 1", params)
 
 
 def id_in(column: Any, ids: list[int]) -> Any:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from sqlalchemy import bindparam, delete, select, text, update
 
-from app.database import is_postgres
+from app.database import execute_lean, is_postgres
 from app.extensions import db
 from app.models import IdempotencyRecord
 from app.services import clock, crypto
@@ -201,8 +201,8 @@ def run(tenant_id: int, key: str, fp: str, operation: Callable[[], Response], *,
 
 def _store(claim: Claim, response: Response) -> Stored:
     stored = json.dumps(response.body, ensure_ascii=False, sort_keys=True, default=_encode)
-    db.session.execute(_STORE, {"b_tenant": claim.tenant_id, "b_key": claim.key,
-                                "status": response.status, "body": seal(stored)})
+    execute_lean(_STORE, {"b_tenant": claim.tenant_id, "b_key": claim.key,
+                          "status": response.status, "body": seal(stored)})
     return Stored(response.status, stored)
 
 

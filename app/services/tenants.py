@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, bindparam, exists, func, select
 
-from app.database import is_postgres
+from app.database import execute_lean, is_postgres
 from app.extensions import db
 from app.models import Tenant, WebhookEndpoint
 from app.services import audit, clock, contact
@@ -114,8 +114,9 @@ def get_for_level_write(tenant_id: int) -> WriteTenant:
     until the transaction ends: writes that derive members' levels call it before
     they touch a member (docs/ledger.md, "Locking")."""
     if is_postgres():
-        row = db.session.execute(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
-                                                       "lock": levels_lock_key(tenant_id)}).first()
+        rows = execute_lean(_FOR_LEVEL_WRITE_PG, {"tenant_id": tenant_id,
+                                                  "lock": levels_lock_key(tenant_id)})
+        row = rows[0] if rows else None
     else:
         row = db.session.execute(_FOR_LEVEL_WRITE, {"tenant_id": tenant_id}).first()
     if row is None:

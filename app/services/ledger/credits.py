@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, update
 
-from app.database import is_postgres
+from app.database import execute_lean, is_postgres
 from app.extensions import db
 from app.services import audit, clock, idempotency, levels, member_tags, members, tenants
 from app.services.context import Actor
@@ -79,8 +79,7 @@ def credit(tenant_id: int, actor: Actor, *, user_id: str, amount: int, kind: str
         params.update(credit_statement.parameters(entry, audit_row))
         if claim is not None:
             params.update(claim.parameters(idempotency.CLAIM_PREFIX))
-        rows = db.session.execute(_CREDIT_PG if claim is None else _CREDIT_PG_CLAIMING,
-                                  params).all()
+        rows = execute_lean(_CREDIT_PG if claim is None else _CREDIT_PG_CLAIMING, params)
         if claim is not None and not rows[0].claimed:
             raise idempotency.Unclaimed(rows[0] if rows[0].s_fingerprint is not None else None)
         if not rows or rows[0].tx_id is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 
-from app.database import is_postgres
+from app.database import execute_lean, is_postgres
 from app.extensions import db
 from app.models import EventAward, PendingAward, ProgrammeEvent
 from app.services import audit, bulk, clock, levels, member_tags, members, tenants
@@ -121,8 +121,8 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
     now = clock.now()
     given = check_input(now=now, event_id=event_id, user_id=user_id, event_type=event_type,
                         amount=amount, occurred_at=occurred_at, attributes=attributes)
-    locked = db.session.execute(_LOCK_MEMBER, {"tenant_id": tenant_id, "user_id": given.user_id,
-                                               "event_type": given.event_type}).all()
+    locked = execute_lean(_LOCK_MEMBER, {"tenant_id": tenant_id, "user_id": given.user_id,
+                                         "event_type": given.event_type})
     member = locked[0] if locked else None
     if member is None:
         if db.session.execute(select(_events.c.id).where(
@@ -142,10 +142,10 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
     moved = {"b_member": member.id, "gained": gained, "held": held, "now": now}
     reserved = None
     if _in_one_statement() and member.is_points_enabled:  # event_statement: one round trip
-        rows = db.session.execute(_EVENT_PG, {
+        rows = execute_lean(_EVENT_PG, {
             **{event_statement.PREFIX + k: v for k, v in event_values.items()}, **moved,
             "n_entries": sum(1 for a in awards if a.status == "available"),
-            "n_awards": len(awards)}).all()
+            "n_awards": len(awards)})
         event_pk = rows[0].event_pk
         if event_pk is None:
             return _existing(tenant_id, given)
@@ -166,8 +166,12 @@ def record(tenant_id: int, actor: Actor, render: Callable[[EventOutcome], str], 
                            members.profile_of(tenant_id, row) if tags is None
                            else members.profile_with_tags(tenant_id, row, tags), lines)
     text = render(outcome)
-    db.session.execute(update(_events).where(_events.c.id == event_pk).values(answer=text))
+    execute_lean(_KEEP_ANSWER, {"event_pk": event_pk, "e_answer": text})
     return Recorded(text, False, outcome)
+
+
+_KEEP_ANSWER = (update(_events).where(_events.c.id == bindparam("event_pk"))
+                .values(answer=bindparam("e_answer")))
 
 
 def _award_member_statement() -> Any:
