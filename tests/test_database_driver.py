@@ -32,3 +32,28 @@ def test_every_statement_of_an_earn_an_event_and_a_replay_is_cached_by_the_drive
     too_many = [s[:80] for s in sent
                 if s.count("%(") > _queries.MAX_CACHED_STATEMENT_PARAMS]
     assert too_many == []
+
+
+def test_a_lean_statement_answers_as_sqlalchemy_would(app, tenant):
+    """Rows by attribute with their types' processing (UTCDateTime's aware UTC
+    times), and the driver's errors raised as SQLAlchemy's."""
+    from datetime import UTC
+
+    from sqlalchemy import bindparam, exc, func, literal, select
+
+    from app.database import execute_lean
+    from app.extensions import db
+    from app.models import Tenant
+
+    tenants = Tenant.__table__
+    [row] = execute_lean(select(tenants.c.slug, tenants.c.created_at)
+                         .where(tenants.c.id == bindparam("t")), {"t": tenant.id})
+    assert row.slug == tenant.slug and row.created_at.tzinfo is UTC
+    with pytest.raises(exc.DataError):  # division by zero
+        execute_lean(select(literal(1) / bindparam("zero")), {"zero": 0})
+    db.session.rollback()
+    with pytest.raises(exc.OperationalError) as lost:
+        execute_lean(select(func.pg_terminate_backend(func.pg_backend_pid())), {})
+    assert lost.value.connection_invalidated
+    db.session.rollback()
+    assert execute_lean(select(literal(1).label("one")), {})[0].one == 1  # a fresh connection
