@@ -102,11 +102,10 @@ def _configure_postgresql(engine: Engine) -> None:
 
 # --------------------------------------------------------------------------- a read before the transaction
 
-def execute_before_transaction(statement: Any, params: dict[str, Any]) -> Any:
-    """Run one Core read on the session and return its result; on PostgreSQL
-    without opening a transaction when none is open yet, and as the driver's SQL
-    (the API's per-request token check: the one statement of a read that finds
-    its data cached).
+def execute_before_transaction(statement: Any, params: dict[str, Any]) -> list[Any]:
+    """Run one Core read on the session and return its rows; on PostgreSQL without
+    opening a transaction when none is open yet (the API's per-request token
+    check: the one statement of a read that finds its data cached).
 
     psycopg sends BEGIN before a statement outside a transaction, and the
     session's close sends ROLLBACK: two round trips more than the read itself.
@@ -114,29 +113,21 @@ def execute_before_transaction(statement: Any, params: dict[str, Any]) -> Any:
     a transaction, so the read runs in autocommit, and the next statement of the
     request (if any) begins the transaction as it would have done anyway: a
     request that reads nothing more makes one round trip instead of three, a
-    write makes as many as before. The statement is compiled once and sent as
-    its SQL text (SQLAlchemy's per-execution work on a compiled statement costs
-    more than the round trip): its values come back as the driver gives them, so
-    it must select only columns whose types need no conversion (ints, text, and
-    times compared with None). Anywhere else (SQLite, a transaction already
-    open) it is plain `session.execute`."""
+    write makes as many as before. The statement goes as `execute_lean` sends
+    it. Anywhere else (SQLite, a transaction already open) it is plain
+    `session.execute`."""
     session = db.session
     connection = session.connection()
     raw = connection.connection.dbapi_connection
     if connection.dialect.name != "postgresql" or raw is None or \
             getattr(raw, "autocommit", True) or raw.info.transaction_status != TransactionStatus.IDLE:
-        return session.execute(statement, params)
+        return session.execute(statement, params).all()
     raw.autocommit = True
     try:
-        return connection.exec_driver_sql(_driver_sql(statement, connection.dialect), params)
+        return execute_lean(statement, params)
     finally:
         if not raw.closed:  # a connection lost on the way is thrown away anyway
             raw.autocommit = False
-
-
-@functools.lru_cache(maxsize=32)
-def _driver_sql(statement: Any, dialect: Any) -> str:
-    return str(statement.compile(dialect=dialect))
 
 
 # --------------------------------------------------------------------------- the hot writes' statements

@@ -321,8 +321,9 @@ def authenticate(token: str) -> Principal:
     # cached then makes one round trip, not three. It no longer loads the ORM
     # tenant (a third of the check's CPU): the few services that want that
     # object (a spend, an event preview) read it by primary key.
-    row = execute_before_transaction(_PRINCIPAL, {"family_id": family_id, "client_pk": client_pk,
-                                                  "tenant_id": tenant_id}).first()
+    rows = execute_before_transaction(_PRINCIPAL, {"family_id": family_id,
+                                                   "client_pk": client_pk, "tenant_id": tenant_id})
+    row = rows[0] if rows else None
     if row is None or row.revoked_at is not None or row.family_revoked_at is not None:
         raise _invalid_token()
     cache_invalidation.note_version(tenant_id, row.catalogue_version)
