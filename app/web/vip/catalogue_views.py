@@ -14,7 +14,7 @@ from app.web.context import actor
 from app.web.render import attempt, page
 from app.web.tenancy import TenantContext, tenant_view
 from app.web.vip import bp
-from app.web.vip.forms import DeleteForm, TagForm
+from app.web.vip.forms import TagForm
 
 
 def _data(form: TagForm) -> dict[str, Any]:
@@ -33,9 +33,8 @@ def catalogue(tc: TenantContext):
         if tag is not None:
             flash(_("Tag %(name)s created.", name=tag.tag_name))
             return redirect(url_for("vip.catalogue"))
-    tags = vip.list_tags(tc.tenant.id, include_inactive=True)
-    return page("vip/catalogue.html", "vip/_tags_table.html", status, form=form, tags=tags,
-                delete_form=DeleteForm())
+    return page("vip/catalogue.html", "vip/_tags_table.html", status, form=form,
+                tags=vip.list_tags(tc.tenant.id, include_inactive=True))
 
 
 @bp.route("/t/<slug>/vip-tags/<int:tag_id>/edit", methods=["GET", "POST"])
