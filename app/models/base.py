@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from datetime import datetime, UTC
 
-from sqlalchemy import BigInteger, DateTime, Integer
+from sqlalchemy import BigInteger, DateTime, ForeignKeyConstraint, Integer
 from sqlalchemy.types import TypeDecorator
 
 # A 64-bit key on PostgreSQL; on SQLite only INTEGER PRIMARY KEY is the rowid alias.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def same_tenant(table: str, column: str, parent: str) -> ForeignKeyConstraint:
+    """`table.column` names a row of `parent` of the same tenant: the database checks
+    (tenant_id, column) against the parent's unique (tenant_id, id), so no row can
+    point into another tenant. Named fk_<table>_tenant_<column without _id>."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{parent}.tenant_id", f"{parent}.id"],
+                                name=f"fk_{table}_tenant_{column.removesuffix('_id')}")
 
 
 class UTCDateTime(TypeDecorator):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, text,
+    BigInteger, CheckConstraint, ForeignKey, Index, String, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime
+from app.models.base import BigId, UTCDateTime, same_tenant
 
 KINDS = ("earn", "spend", "adjust", "expire", "reversal")
 CATEGORIES = (
@@ -43,10 +43,7 @@ class PointTransaction(db.Model):
         CheckConstraint(
             "(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_has_target"
         ),
-        ForeignKeyConstraint(
-            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-            name="fk_point_transactions_tenant_member",
-        ),
+        same_tenant(__tablename__, "member_id", "members"),
         # A member's history, newest first; the id is the cursor.
         Index("ix_point_transactions_member_history", "tenant_id", "member_id", "id"),
         Index("ix_point_transactions_tenant_created", "tenant_id", "created_at"),
@@ -87,10 +84,7 @@ class PointLot(db.Model):
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("remaining >= 0", name="remaining_non_negative"),
         CheckConstraint("remaining <= amount", name="remaining_within_amount"),
-        ForeignKeyConstraint(
-            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-            name="fk_point_lots_tenant_member",
-        ),
+        same_tenant(__tablename__, "member_id", "members"),
         # Consumption order: soonest expiry first, never-expiring last.
         Index(
             "ix_point_lots_member_open", "member_id", "expires_at", "id",

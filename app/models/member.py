@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, Text,
+    BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String, Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime
+from app.models.base import BigId, UTCDateTime, same_tenant
 
 
 class Level(db.Model):
@@ -46,10 +46,7 @@ class Member(db.Model):
         CheckConstraint("total_points >= 0", name="balance_non_negative"),
         CheckConstraint("lifetime_points >= 0", name="lifetime_non_negative"),
         CheckConstraint("pending_points >= 0", name="pending_non_negative"),
-        ForeignKeyConstraint(
-            ["tenant_id", "level_id"], ["levels.tenant_id", "levels.id"],
-            name="fk_members_tenant_level",
-        ),
+        same_tenant(__tablename__, "level_id", "levels"),
         Index("ix_members_tenant_level", "tenant_id", "level_id"),
         Index("ix_members_tenant_email_hash", "tenant_id", "email_hash"),
         Index("ix_members_tenant_phone_hash", "tenant_id", "phone_hash"),
@@ -81,8 +78,7 @@ class MemberNote(db.Model):
 
     __tablename__ = "member_notes"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-                             name="fk_member_notes_tenant_member"),
+        same_tenant(__tablename__, "member_id", "members"),
         Index("ix_member_notes_member", "tenant_id", "member_id", "id"),
     )
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer,
+    JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer,
     Numeric, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime
+from app.models.base import BigId, UTCDateTime, same_tenant
 
 AWARD_TYPES = ("fixed", "per_amount", "multiplier")
 LIMIT_PERIODS = ("day", "week", "month", "lifetime")
@@ -77,8 +77,7 @@ class ProgrammeEvent(db.Model):
         UniqueConstraint("tenant_id", "event_id"),
         CheckConstraint("amount IS NULL OR amount >= 0", name="amount_non_negative"),
         CheckConstraint("refunded_amount >= 0", name="refunded_non_negative"),
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-                             name="fk_programme_events_tenant_member"),
+        same_tenant(__tablename__, "member_id", "members"),
         # A member's recent events, newest first.
         Index("ix_programme_events_member", "tenant_id", "member_id", "id"),
     )
@@ -138,8 +137,7 @@ class PendingAward(db.Model):
     __tablename__ = "pending_awards"
     __table_args__ = (
         CheckConstraint("points >= 0", name="points_non_negative"),
-        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-                             name="fk_pending_awards_tenant_member"),
+        same_tenant(__tablename__, "member_id", "members"),
         # The activation job's scan of due awards.
         Index("ix_pending_awards_due", "available_at", "id",
               postgresql_where=text("settled_at IS NULL"), sqlite_where=text("settled_at IS NULL")),

@@ -3,13 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Integer, String,
+    BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
     UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import BigId, UTCDateTime
+from app.models.base import BigId, UTCDateTime, same_tenant
 
 
 class VipTag(db.Model):
@@ -42,14 +42,8 @@ class MemberTag(db.Model):
 
     __tablename__ = "member_tags"
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "member_id"], ["members.tenant_id", "members.id"],
-            name="fk_member_tags_tenant_member",
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "tag_id"], ["vip_tags.tenant_id", "vip_tags.id"],
-            name="fk_member_tags_tenant_tag",
-        ),
+        same_tenant(__tablename__, "member_id", "members"),
+        same_tenant(__tablename__, "tag_id", "vip_tags"),
         Index(
             "ix_member_tags_one_open_per_type", "member_id", "tag_type", unique=True,
             postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL"),

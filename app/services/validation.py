@@ -135,12 +135,20 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
 
 
-def check_expires_at(errors: FieldErrors, value: Any, now: datetime) -> datetime | None:
+def check_datetime(errors: FieldErrors, field: str, value: Any) -> datetime | None:
+    """An optional time: None when not given; read as `parse_datetime` does, or None
+    with the error added."""
     if value is None:
         return None
     parsed = parse_datetime(value)
     if parsed is None:
-        errors.add("expires_at", _("Use an ISO 8601 date and time, e.g. 2030-12-31T23:59:59Z."))
+        errors.add(field, _("Use an ISO 8601 date and time, e.g. 2030-12-31T23:59:59Z."))
+    return parsed
+
+
+def check_expires_at(errors: FieldErrors, value: Any, now: datetime) -> datetime | None:
+    parsed = check_datetime(errors, "expires_at", value)
+    if parsed is None:
         return None
     if parsed <= now:
         errors.add("expires_at", _("The expiry must be in the future."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import render_template, request
 from flask_wtf import FlaskForm
@@ -14,6 +14,7 @@ from app.services import idempotency
 from app.services.errors import DomainError, ValidationFailed
 
 KEY_PREFIX = "portal:"
+T = TypeVar("T")
 
 
 def is_partial() -> bool:
@@ -92,3 +93,15 @@ def refuse(form: FlaskForm, exc: DomainError) -> int:
     else:
         form.form_errors.append(business_message(exc))
     return exc.status if exc.status in (409, 422) else 422
+
+
+def attempt(form: FlaskForm, operation: Callable[[], T]) -> tuple[T | None, int]:
+    """Check the form, then run the service `operation`. Returns its result and 0
+    when it was done; otherwise None and the status to answer with, the errors
+    being on the form (422 for the form's own checks, or the refusal's)."""
+    if not form.validate():
+        return None, 422
+    try:
+        return operation(), 0
+    except DomainError as exc:
+        return None, refuse(form, exc)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from app.services.programme.checks import check_event_type, check_money
 from app.services.validation import (
-    IDEMPOTENCY_KEY_MAX, FieldErrors, check_user_id, parse_datetime,
+    IDEMPOTENCY_KEY_MAX, FieldErrors, check_datetime, check_user_id,
 )
 
 ATTRIBUTES_MAX_BYTES = 4096
@@ -21,8 +21,9 @@ FIELDS = ("event_id", "user_id", "event_type", "amount", "occurred_at", "attribu
 
 
 @dataclass(frozen=True)
-class Input:
-    """A checked event body."""
+class EventBody:
+    """What an integration reports of an event, checked; a recorded event
+    (outcomes.EventView) carries the same and what it led to."""
 
     event_id: str | None
     user_id: str
@@ -30,6 +31,12 @@ class Input:
     amount: Decimal | None
     occurred_at: datetime
     attributes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Input(EventBody):
+    """A checked event body, with the fingerprint that tells a repeat from another event."""
+
     fingerprint: str
 
 
@@ -52,12 +59,8 @@ def check_occurred_at(errors: FieldErrors, value: Any, now: datetime, *,
                       future_ok: bool = False) -> datetime:
     """When the event happened: `value` read as ISO 8601, or now when not given
     (or unreadable, with the error added)."""
-    if value is None:
-        return now
-    parsed = parse_datetime(value)
+    parsed = check_datetime(errors, "occurred_at", value)
     if parsed is None:
-        errors.add("occurred_at", _("Use an ISO 8601 date and time, "
-                                    "e.g. 2030-12-31T23:59:59Z."))
         return now
     if parsed > now and not future_ok:
         errors.add("occurred_at", _("An event cannot have happened in the future."))

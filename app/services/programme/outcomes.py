@@ -9,6 +9,7 @@ from typing import Any
 
 from app.services import members
 from app.services.programme.evaluation import Line
+from app.services.programme.event_input import EventBody
 
 @dataclass
 class AwardView:
@@ -23,14 +24,8 @@ class AwardView:
     id: int | None = None
 
 
-@dataclass
-class EventView:
-    event_id: str | None
-    user_id: str
-    event_type: str
-    amount: Decimal | None
-    occurred_at: datetime
-    attributes: dict[str, Any]
+@dataclass(frozen=True)
+class EventView(EventBody):
     points_awarded: int
     refunded_amount: Decimal = Decimal("0.00")
     revoked: bool = False

@@ -19,7 +19,7 @@ from app.services.programme.evaluation import FIXED, MULTIPLIER, PER_AMOUNT, Ter
 from app.services.tenants import MAX_EXPIRY_DAYS, MAX_POINTS_CEILING
 from app.services.uow import transactional
 from app.services.validation import (
-    FieldErrors, check_positive_int, check_text, is_row_id, parse_datetime,
+    FieldErrors, check_datetime, check_positive_int, check_text, is_row_id,
 )
 
 NAME_MAX = 120
@@ -185,15 +185,6 @@ def _check_levels(errors: FieldErrors, tenant_id: int, value: Any) -> list[int] 
     return wanted
 
 
-def _check_time(errors: FieldErrors, field: str, value: Any) -> Any:
-    if value is None:
-        return None
-    parsed = parse_datetime(value)
-    if parsed is None:
-        errors.add(field, _("Use an ISO 8601 date and time, e.g. 2030-12-31T23:59:59Z."))
-    return parsed
-
-
 def _checked(tenant_id: int, values: Mapping[str, Any], current: EarningRule | None
              ) -> dict[str, Any]:
     """The columns of a rule from API-shaped `values` (all of them for a new rule;
@@ -228,7 +219,7 @@ def _checked(tenant_id: int, values: Mapping[str, Any], current: EarningRule | N
         out["level_ids"] = _check_levels(errors, tenant_id, values.get("levels"))
     for name in ("starts_at", "ends_at"):
         if name in given:
-            out[name] = _check_time(errors, name, values.get(name))
+            out[name] = check_datetime(errors, name, values.get(name))
     if "limit" in given:
         out["limit_count"], out["limit_period"] = _check_limit(errors, values.get("limit"))
     for name, maximum, minimum in (("max_points", MAX_POINTS_CEILING, 1),

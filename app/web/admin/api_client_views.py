@@ -19,7 +19,7 @@ from app.web.admin import bp
 from app.web.admin.forms import ApiClientForm
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
-from app.web.render import page, refuse
+from app.web.render import attempt, page
 from app.web.tenancy import TenantContext, tenant_view
 
 
@@ -51,18 +51,13 @@ def api_clients_list(tc: TenantContext):
     form = ApiClientForm()
     if not form.is_submitted():
         return _listing(tc, form, issued=_take_issued(tc))
-    status = 422
-    if form.validate():
-        try:
-            issued = api_clients.create(
-                tc.tenant.id, actor(), name=form.name.data, permissions=form.permissions.data,
-                rate_limit=form.rate_limit.data or None, created_by_staff_id=current_user.id)
-        except DomainError as exc:
-            status = refuse(form, exc)
-        else:
-            # The service keeps nothing but a hash: the page after the redirect shows it once.
-            _keep_for_one_read(tc, issued)
-            return redirect(url_for("admin.api_clients"), 303)
+    issued, status = attempt(form, lambda: api_clients.create(
+        tc.tenant.id, actor(), name=form.name.data, permissions=form.permissions.data,
+        rate_limit=form.rate_limit.data or None, created_by_staff_id=current_user.id))
+    if issued is not None:
+        # The service keeps nothing but a hash: the page after the redirect shows it once.
+        _keep_for_one_read(tc, issued)
+        return redirect(url_for("admin.api_clients"), 303)
     return _listing(tc, form, status)
 
 

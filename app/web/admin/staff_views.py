@@ -12,7 +12,7 @@ from app.web.admin import bp
 from app.web.admin.forms import RoleForm, StaffForm, role_choices
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
-from app.web.render import page, refuse
+from app.web.render import attempt, page
 from app.web.tenancy import TenantContext, tenant_view
 
 
@@ -34,18 +34,13 @@ def staff_list(tc: TenantContext):
     form = StaffForm()
     if not form.is_submitted():
         return _listing(tc, form)
-    status = 422
-    if form.validate():
-        try:
-            user = staff.create_or_add_role(
-                tc.tenant.id, actor(), email=form.email.data, role=form.role.data,
-                password=form.password.data or None, display_name=form.display_name.data or "")
-        except DomainError as exc:
-            status = refuse(form, exc)
-        else:
-            flash(_("%(email)s added as %(role)s.", email=user.email,
-                    role=form.role.choices[form.role.data]))
-            return redirect(url_for("admin.staff"))
+    user, status = attempt(form, lambda: staff.create_or_add_role(
+        tc.tenant.id, actor(), email=form.email.data, role=form.role.data,
+        password=form.password.data or None, display_name=form.display_name.data or ""))
+    if user is not None:
+        flash(_("%(email)s added as %(role)s.", email=user.email,
+                role=form.role.choices[form.role.data]))
+        return redirect(url_for("admin.staff"))
     return _listing(tc, form, status)
 
 

@@ -5,12 +5,11 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from app.services import tenants
-from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.admin import bp
 from app.web.admin.forms import SettingsForm
 from app.web.context import actor
-from app.web.render import refuse
+from app.web.render import attempt
 from app.web.tenancy import TenantContext, tenant_view
 
 
@@ -20,21 +19,16 @@ def settings(tc: TenantContext):
     form = SettingsForm(obj=tc.tenant)
     status = 200
     if form.is_submitted():
-        status = 422
-        if form.validate():
-            try:
-                tenants.update_settings(
-                    tc.tenant.id, actor(), name=form.name.data,
-                    max_points_per_operation=form.max_points_per_operation.data,
-                    default_expiry_days=form.default_expiry_days.data,
-                    timezone=(form.timezone.data or "").strip() or None,
-                    expiry_notice_days=form.expiry_notice_days.data,
-                    default_country_code=form.default_country_code.data or "")
-            except DomainError as exc:
-                status = refuse(form, exc)
-            else:
-                flash(_("Settings saved."))
-                return redirect(url_for("admin.settings"))
+        saved, status = attempt(form, lambda: tenants.update_settings(
+            tc.tenant.id, actor(), name=form.name.data,
+            max_points_per_operation=form.max_points_per_operation.data,
+            default_expiry_days=form.default_expiry_days.data,
+            timezone=(form.timezone.data or "").strip() or None,
+            expiry_notice_days=form.expiry_notice_days.data,
+            default_country_code=form.default_country_code.data or ""))
+        if saved is not None:
+            flash(_("Settings saved."))
+            return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form), status
 
 

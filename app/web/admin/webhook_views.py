@@ -13,7 +13,7 @@ from app.web import labels, shown_once
 from app.web.admin import bp
 from app.web.admin.forms import ButtonForm, WebhookForm
 from app.web.context import actor
-from app.web.render import refuse
+from app.web.render import attempt
 from app.web.tenancy import TenantContext, tenant_view
 
 
@@ -35,19 +35,14 @@ def webhooks_list(tc: TenantContext):
     form = WebhookForm()
     if not form.is_submitted():
         return _listing(tc, form)
-    status = 422
-    if form.validate():
-        try:
-            created = endpoints.create(tc.tenant.id, actor(), url=form.url.data,
-                                       event_types=form.event_types.data,
-                                       description=form.description.data)
-        except DomainError as exc:
-            status = refuse(form, exc)
-        else:
-            # For the next page only (post-redirect-get); the database has it
-            # encrypted and no page shows it again.
-            shown_once.keep("webhook", tc.tenant.id, created.id, created.secret)
-            return redirect(url_for("admin.webhook", endpoint_id=created.id))
+    created, status = attempt(form, lambda: endpoints.create(
+        tc.tenant.id, actor(), url=form.url.data, event_types=form.event_types.data,
+        description=form.description.data))
+    if created is not None:
+        # For the next page only (post-redirect-get); the database has it
+        # encrypted and no page shows it again.
+        shown_once.keep("webhook", tc.tenant.id, created.id, created.secret)
+        return redirect(url_for("admin.webhook", endpoint_id=created.id))
     return _listing(tc, form, status)
 
 

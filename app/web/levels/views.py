@@ -1,6 +1,8 @@
 """Levels (tiers): list, create, edit, delete."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
@@ -9,13 +11,12 @@ from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from app.services import consequences, levels
-from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
 from app.web.forms import Form
 from app.web.levels import bp
-from app.web.render import page, refuse
+from app.web.render import attempt, page
 from app.web.tenancy import TenantContext, tenant_view
 
 
@@ -25,20 +26,9 @@ class LevelForm(Form):
     benefits = TextAreaField(_l("Benefits"), validators=[Length(max=levels.BENEFITS_MAX)])
 
 
-def _save(tc: TenantContext, form: LevelForm, level_id: int | None = None) -> int:
-    """Create or update through the service; returns the status to answer with."""
-    if not form.validate():
-        return 422
-    data = {"level_name": form.level_name.data, "min_points": form.min_points.data,
+def _data(form: LevelForm) -> dict[str, Any]:
+    return {"level_name": form.level_name.data, "min_points": form.min_points.data,
             "benefits": form.benefits.data or ""}
-    try:
-        if level_id is None:
-            levels.create(tc.tenant.id, actor(), **data)
-        else:
-            levels.update_level(tc.tenant.id, actor(), level_id, **data)
-    except DomainError as exc:
-        return refuse(form, exc)
-    return 0
 
 
 @bp.route("/t/<slug>/levels/", methods=["GET", "POST"])
@@ -47,8 +37,8 @@ def index(tc: TenantContext):
     form = LevelForm()
     status = 200
     if form.is_submitted():
-        status = _save(tc, form)
-        if not status:
+        level, status = attempt(form, lambda: levels.create(tc.tenant.id, actor(), **_data(form)))
+        if level is not None:
             flash(_("Level %(name)s created.", name=form.level_name.data))
             return redirect(url_for("levels.index"))
     return page("levels/index.html", "levels/_table.html", status, form=form,
@@ -62,8 +52,9 @@ def edit(tc: TenantContext, level_id: int):
     form = LevelForm(obj=level)
     status = 200
     if form.is_submitted():
-        status = _save(tc, form, level_id)
-        if not status:
+        saved, status = attempt(form, lambda: levels.update_level(tc.tenant.id, actor(), level_id,
+                                                                   **_data(form)))
+        if saved is not None:
             flash(_("Level %(name)s saved.", name=form.level_name.data))
             return redirect(url_for("levels.index"))
     return render_template("levels/edit.html", form=form, level=level), status

@@ -8,14 +8,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.services import consequences, vip
-from app.services.errors import DomainError
 from app.services.permissions import MANAGE
 from app.web.confirm import ConfirmForm, confirmation
 from app.web.context import actor
-from app.web.render import page, refuse
+from app.web.render import attempt, page
 from app.web.tenancy import TenantContext, tenant_view
 from app.web.vip import bp
-from app.web.vip.forms import DeleteForm, TagForm
+from app.web.vip.forms import TagForm
 
 
 def _data(form: TagForm) -> dict[str, Any]:
@@ -30,18 +29,12 @@ def catalogue(tc: TenantContext):
     form = TagForm()
     status = 200
     if form.is_submitted():
-        status = 422
-        if form.validate():
-            try:
-                tag = vip.create_tag(tc.tenant.id, actor(), **_data(form))
-            except DomainError as exc:
-                status = refuse(form, exc)
-            else:
-                flash(_("Tag %(name)s created.", name=tag.tag_name))
-                return redirect(url_for("vip.catalogue"))
-    tags = vip.list_tags(tc.tenant.id, include_inactive=True)
-    return page("vip/catalogue.html", "vip/_tags_table.html", status, form=form, tags=tags,
-                delete_form=DeleteForm())
+        tag, status = attempt(form, lambda: vip.create_tag(tc.tenant.id, actor(), **_data(form)))
+        if tag is not None:
+            flash(_("Tag %(name)s created.", name=tag.tag_name))
+            return redirect(url_for("vip.catalogue"))
+    return page("vip/catalogue.html", "vip/_tags_table.html", status, form=form,
+                tags=vip.list_tags(tc.tenant.id, include_inactive=True))
 
 
 @bp.route("/t/<slug>/vip-tags/<int:tag_id>/edit", methods=["GET", "POST"])
@@ -51,15 +44,11 @@ def edit_tag(tc: TenantContext, tag_id: int):
     form = TagForm(obj=tag)
     status = 200
     if form.is_submitted():
-        status = 422
-        if form.validate():
-            try:
-                vip.update_tag(tc.tenant.id, actor(), tag_id, **_data(form))
-            except DomainError as exc:
-                status = refuse(form, exc)
-            else:
-                flash(_("Tag %(name)s saved.", name=form.tag_name.data))
-                return redirect(url_for("vip.catalogue"))
+        saved, status = attempt(form, lambda: vip.update_tag(tc.tenant.id, actor(), tag_id,
+                                                              **_data(form)))
+        if saved is not None:
+            flash(_("Tag %(name)s saved.", name=form.tag_name.data))
+            return redirect(url_for("vip.catalogue"))
     return render_template("vip/edit.html", form=form, tag=tag), status
 
 

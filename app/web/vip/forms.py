@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.services import vip
@@ -34,7 +34,3 @@ class TagForm(Form):
                         description=_l("Higher ranks can upgrade lower ones."))
     duration_days = IntegerField(_l("Duration in days"), validators=[InputRequired()])
     points_price = IntegerField(_l("Price in points (optional)"), validators=[Optional()])
-
-
-class DeleteForm(Form):
-    confirm = HiddenField(default="yes")
