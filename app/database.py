@@ -148,7 +148,8 @@ def execute_lean(statement: Any, params: dict[str, Any]) -> list[Any]:
     session = db.session
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        return session.execute(statement, params).all()
+        result = session.execute(statement, params)
+        return result.all() if result.returns_rows else []
     sql, defaults, binds, make_row = _lean(statement, connection.dialect)
     values = {**defaults, **params}
     for name, process in binds:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from app.logging_setup import RECORD_ATTRS
 from app.request_context import client_ip, request_id
 
 log = logging.getLogger("jifen.request")
@@ -27,8 +28,6 @@ _KEY_VALUE = re.compile(
 # and one search is cheaper than the two substitutions.
 _MAY_HOLD_SECRET = re.compile(r"pass|secret|token|api[_-]?key|bearer|basic", re.IGNORECASE)
 REDACTED = "[redacted]"
-# Attributes every LogRecord has: never treated as user-supplied fields.
-_RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 def redact_text(text: str) -> str:
@@ -43,7 +42,7 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         fields = vars(record)
-        for key in fields.keys() - _RECORD_ATTRS:
+        for key in fields.keys() - RECORD_ATTRS:
             value = fields[key]
             if SECRET_FIELDS.search(key):
                 fields[key] = REDACTED

@@ -4,13 +4,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from types import SimpleNamespace
 
 import pytest
 from flask import g
-from pythonjsonlogger.json import JsonFormatter
 
 from app.extensions import csrf
+from app.logging_setup import JsonLines
 from app.ops.request_log import RedactSecrets
 
 
@@ -19,7 +20,7 @@ def log_lines():
     """The jifen loggers' output, formatted as in production, at INFO."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(JsonLines())
     handler.addFilter(RedactSecrets())
     root = logging.getLogger("jifen")
     level = root.level
@@ -101,3 +102,22 @@ def test_it_redacts_secrets_whoever_logs_them(log_lines):
     for secret in ("abc.def.ghi", "hunter2", "cs-123", "rt-456", "zzz-999"):
         assert secret not in text
     assert '"user": "ok"' in text
+
+
+def test_a_line_is_one_json_object_with_its_fields_time_and_traceback(log_lines):
+    from datetime import datetime, UTC
+
+    log = logging.getLogger("jifen.somewhere")
+    log.info("plain 咖啡 \"q\"", extra={"count": 3, "at": datetime(2026, 12, 1, 6, 5, tzinfo=UTC),
+                                      "nothing": None})
+    try:
+        raise ZeroDivisionError("division by zero")
+    except ZeroDivisionError:
+        log.exception("it broke", extra={"error_id": "ERR_1"})
+    plain, broken = [line for line in log_lines() if line["name"] == "jifen.somewhere"]
+    assert plain["message"] == "plain 咖啡 \"q\"" and plain["level"] == "INFO"
+    assert plain["count"] == 3 and plain["nothing"] is None
+    assert plain["at"] == "2026-12-01T06:05:00+00:00"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", plain["time"])
+    assert broken["level"] == "ERROR" and broken["error_id"] == "ERR_1"
+    assert broken["exc_info"].startswith("Traceback") and "ZeroDivisionError" in broken["exc_info"]
