@@ -233,12 +233,15 @@ def test_a_client_in_another_tenant_gets_its_own_tenant(client, other_tenant, te
 
 def test_the_api_opens_no_portal_session_even_with_the_portal_cookie(app, people):
     """A browser signed in to the portal sends its cookie to the API too: the API
-    does not read it (its requests are authenticated by their token alone)."""
+    does not read it (its requests are authenticated by their token alone), nor
+    do the health and metrics endpoints."""
     from flask import request
 
     name = app.config["SESSION_COOKIE_NAME"]
     cookie = f"{name}={people['owner'].client._client.get_cookie(name).value}"
-    for path, opened_signed_in in (("/", True), ("/api/v1/points/user-levels/", False)):
+    for path, opened_signed_in in (("/", True), ("/t/acme/members/", True),
+                                   ("/api/v1/points/user-levels/", False),
+                                   ("/core/health/live/", False), ("/metrics", False)):
         with app.test_request_context(path, headers={"Cookie": cookie}):
             session = app.session_interface.open_session(app, request)
             assert ("_user_id" in session) is opened_signed_in, path

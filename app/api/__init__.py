@@ -6,8 +6,7 @@ token alone.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Request, Response, current_app, g, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import RateLimitExceeded
 
 from app import envelope
@@ -56,27 +55,11 @@ def _rate_limited(exc: RateLimitExceeded) -> Response:
     return too_many_requests(exc)
 
 
-class PortalOnlySessions(SecureCookieSessionInterface):
-    """The portal's cookie session is not opened for the API: an API request is
-    authenticated by its token alone, so a portal cookie that a browser sends along
-    has no say in it, and no API request pays for reading and verifying one. The
-    API gets an empty session that is never saved (nothing writes to it)."""
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if request.path.startswith(API_PATHS):
-            return self.session_class()
-        return super().open_session(app, request)
-
-
-API_PATHS = f"{bp.url_prefix}/"
-
-
 def register(app: Flask) -> None:
     # Importing the view modules attaches their routes to the blueprints.
     from app.api import auth, openapi, points, profiles, programme, vip, webhooks  # noqa: F401
     from app.api.docs import bp as docs_bp
 
     csrf.exempt(bp)  # token-authenticated: no cookies, so no cross-site forgery
-    app.session_interface = PortalOnlySessions()
     app.register_blueprint(bp)
     app.register_blueprint(docs_bp)

@@ -28,6 +28,8 @@ def register(app: Flask) -> None:
     from app.web.programme import bp as programme_bp
     from app.web.vip import bp as vip_bp
 
+    app.session_interface = portal_session.PortalOnlySessions()
+
     request_context.register(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the sign-in page says what it needs to

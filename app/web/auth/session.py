@@ -6,7 +6,8 @@ been used within SESSION_IDLE_MINUTES, and it began within SESSION_MAX_HOURS.
 Times come from the service clock, so tests can move them."""
 from __future__ import annotations
 
-from flask import current_app, session
+from flask import Flask, Request, current_app, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from app.services import clock
 
@@ -46,3 +47,20 @@ def is_current(session_version: int) -> bool:
     if now - seen >= SEEN_RESOLUTION_SECONDS:
         session[SEEN] = now
     return True
+
+
+# Paths outside the portal: the API (authenticated by its token alone) and the
+# operations endpoints (health, metrics).
+NOT_PORTAL = ("/api/", "/core/", "/metrics")
+
+
+class PortalOnlySessions(SecureCookieSessionInterface):
+    """The cookie session is the portal's: it is not opened for the API or the
+    operations endpoints, so a portal cookie that a browser sends along has no say
+    in an API request, and none of those requests pays for reading and verifying
+    one. They get an empty session, never saved (nothing writes to it)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(NOT_PORTAL):
+            return self.session_class()
+        return super().open_session(app, request)
