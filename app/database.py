@@ -124,7 +124,7 @@ def execute_before_transaction(statement: Any, params: dict[str, Any]) -> list[A
         return session.execute(statement, params).all()
     raw.autocommit = True
     try:
-        return execute_lean(statement, params)
+        return _execute_lean_on(connection, statement, params)
     finally:
         if not raw.closed:  # a connection lost on the way is thrown away anyway
             raw.autocommit = False
@@ -150,6 +150,10 @@ def execute_lean(statement: Any, params: dict[str, Any]) -> list[Any]:
     if connection.dialect.name != "postgresql":
         result = session.execute(statement, params)
         return result.all() if result.returns_rows else []
+    return _execute_lean_on(connection, statement, params)
+
+
+def _execute_lean_on(connection: Connection, statement: Any, params: dict[str, Any]) -> list[Any]:
     sql, defaults, binds, make_row = _lean(statement, connection.dialect)
     values = {**defaults, **params}
     for name, process in binds:
