@@ -301,3 +301,16 @@ def test_fields_once_keeps_an_untouched_forms_block_and_draws_any_other_afresh(a
         app.jinja_env.from_string("{% call fields_once(form, 'earn') %}{{ form.points_amount."
                                   "label.text }}{% endcall %}").render(form=EarnForm(formdata=None))
     assert len(fields._fresh_fields) == 2  # one per language
+
+
+def test_fields_once_keeps_a_form_given_no_input_apart_from_one_given_none(app):
+    fields._fresh_fields.clear()
+    template = app.jinja_env.from_string("{% call fields_once(form) %}{{ form.kind(id='k') }}"
+                                         "{% endcall %}")
+    with app.test_request_context("/"):
+        plain = str(HistoryFilterForm(MultiDict()).kind(id="k"))
+        assert template.render(form=HistoryFilterForm(MultiDict())) == plain
+        assert template.render(form=HistoryFilterForm(formdata=None)) == plain
+        assert len(fields._fresh_fields) == 2
+        chosen = template.render(form=HistoryFilterForm(MultiDict({"kind": "earn"})))
+        assert '<option selected value="earn">' in chosen and len(fields._fresh_fields) == 2

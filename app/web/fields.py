@@ -152,10 +152,11 @@ _fresh_fields = caches.register(_Kept(64))
 
 
 def untouched(form: Any) -> bool:
-    """A form built without a request's data (formdata=None) and with no error:
-    what it draws depends on its class, its choices and the language alone."""
+    """A form given no input (built with formdata=None, or from a request that
+    sent none of its fields) and with no error: what it draws depends on its
+    class, its choices, the language and which of the two it was built from."""
     return not form.form_errors and all(
-        field.raw_data is None and not field.errors for field in form)
+        not field.raw_data and not field.errors for field in form)
 
 
 @pass_context
@@ -168,6 +169,7 @@ def fields_once(context: Context, form: Any, *key: Any, caller: Any) -> Markup:
     if not untouched(form):
         return caller()
     kept_key = (context.name, type(form), context.get("_locale_id") or str(get_locale()),
+                tuple(field.raw_data is None for field in form),
                 *(tuple(k.items()) if isinstance(k, dict) else k for k in key))
     html = _fresh_fields.get(kept_key)
     if html is None:
