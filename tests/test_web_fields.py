@@ -275,3 +275,42 @@ def test_every_portal_select_gives_its_choices_as_wtforms_keeps_supporting(
     assert owner.post("/t/acme/staff/", {"email": "new@acme.test", "role": "viewer",
                                          "password": "another horse battery"}
                       ).status_code in (302, 303)
+
+
+def test_fields_once_keeps_an_untouched_forms_block_and_draws_any_other_afresh(app):
+    fields._fresh_fields.clear()
+    block = ("{% call fields_once(form, 'earn') %}{{ form.points_amount(id='x') }}"
+             "{{ form.points_amount.errors|join }}{% endcall %}")
+    template = app.jinja_env.from_string(block)
+    with app.test_request_context("/", method="POST"):
+        fresh = template.render(form=EarnForm(formdata=None))
+        assert fresh == str(EarnForm(formdata=None).points_amount(id="x")) and len(
+            fields._fresh_fields) == 1
+        typed = template.render(form=EarnForm(formdata=MultiDict({"points_amount": "77"})))
+        assert 'value="77"' in typed
+        wrong = EarnForm(formdata=None)
+        wrong.points_amount.errors = ["bad"]
+        assert template.render(form=wrong).endswith("bad")
+        refused = EarnForm(formdata=None)
+        refused.form_errors.append("refused")
+        refused.points_amount.data = 5
+        assert 'value="5"' in template.render(form=refused)
+        assert template.render(form=EarnForm(formdata=None)) == fresh
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        refresh()
+        app.jinja_env.from_string("{% call fields_once(form, 'earn') %}{{ form.points_amount."
+                                  "label.text }}{% endcall %}").render(form=EarnForm(formdata=None))
+    assert len(fields._fresh_fields) == 2  # one per language
+
+
+def test_fields_once_keeps_a_form_given_no_input_apart_from_one_given_none(app):
+    fields._fresh_fields.clear()
+    template = app.jinja_env.from_string("{% call fields_once(form) %}{{ form.kind(id='k') }}"
+                                         "{% endcall %}")
+    with app.test_request_context("/"):
+        plain = str(HistoryFilterForm(MultiDict()).kind(id="k"))
+        assert template.render(form=HistoryFilterForm(MultiDict())) == plain
+        assert template.render(form=HistoryFilterForm(formdata=None)) == plain
+        assert len(fields._fresh_fields) == 2
+        chosen = template.render(form=HistoryFilterForm(MultiDict({"kind": "earn"})))
+        assert '<option selected value="earn">' in chosen and len(fields._fresh_fields) == 2

@@ -102,3 +102,27 @@ def test_the_pages_gettext_formats_as_jinjas_newstyle_gettext(autoescape):
         wanted = (Markup(message) if autoescape else message) % variables \
             if variables or "%" in message else message
         assert got == str(wanted), (message, variables)
+
+
+@pytest.mark.parametrize("zone_key", ["UTC", "Asia/Shanghai", "America/New_York", "Asia/Kolkata",
+                                      "Asia/Kathmandu", "America/St_Johns", "Europe/Amsterdam"])
+def test_dt_writes_moment_text_and_the_iso_instant_in_any_zone(app, zone_key):
+    """dt's text cut from the ISO form is moment_text's, whatever the offset
+    (half and quarter hours, behind UTC, local mean time's odd seconds) or year."""
+    from zoneinfo import ZoneInfo
+
+    from jinja2.runtime import new_context
+    from markupsafe import Markup
+
+    zone = ZoneInfo(zone_key)
+    context = new_context(app.jinja_env, "t", {}, {"_tzinfo": zone})
+    moments = _moments(200) + [datetime(5, 3, 1, 1, 2, 3), datetime(999, 12, 31, 23, 59, 59),
+                               datetime(1890, 6, 1, 12, 0, 0, 999999),
+                               datetime(2026, 3, 8, 6, 59, 59), datetime(2026, 11, 1, 5, 30)]
+    with app.test_request_context("/"):
+        for moment in moments:
+            for style in formatting._STYLES:
+                wanted = Markup('<time datetime="%s" title="%s">%s</time>') % (
+                    formatting.iso_moment(moment, zone), formatting.zone_name(zone),
+                    formatting.moment_text(moment, zone, seconds=style != "short"))
+                assert formatting.dt(context, moment, style) == wanted, (moment, style)

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 
 from app.extensions import login_manager
 from app.services import contact, ledger
-from app.web import formatting, labels, urls
+from app.web import fields, formatting, labels, urls
 from app.web.auth import session as portal_session
 
 
@@ -58,6 +58,7 @@ def register_templating(app: Flask) -> None:
     app.add_template_filter(contact.mask_email, "mask_email")
     app.add_template_filter(contact.mask_phone, "mask_phone")
     app.add_template_global(urls.url_for_each, "url_for_each")
+    app.add_template_global(fields.fields_once, "fields_once")
     token_name = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
     @app.template_global("csrf_token")

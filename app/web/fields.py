@@ -21,6 +21,8 @@ from typing import Any
 from babel import support
 from flask import current_app, request
 from flask_babel import get_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from wtforms import widgets
 from wtforms.i18n import messages_path
@@ -144,6 +146,36 @@ class DrawOnce:
             html = super().render_field(field, render_kw)  # type: ignore[misc]
             _drawn.put(key, html)
         return html
+
+
+_fresh_fields = caches.register(_Kept(64))
+
+
+def untouched(form: Any) -> bool:
+    """A form given no input (built with formdata=None, or from a request that
+    sent none of its fields) and with no error: what it draws depends on its
+    class, its choices, the language and which of the two it was built from."""
+    return not form.form_errors and all(
+        not field.raw_data and not field.errors for field in form)
+
+
+@pass_context
+def fields_once(context: Context, form: Any, *key: Any, caller: Any) -> Markup:
+    """`{% call fields_once(form, what, …) %}…{% endcall %}`: the block's HTML
+    drawn once per language and `key` (which must name whatever else the block
+    draws from: the form's kind, a select's choices as a dict …) while `form` is
+    untouched; a form with input or errors is drawn afresh. The member page
+    draws four fresh forms per request whose fields never change."""
+    if not untouched(form):
+        return caller()
+    kept_key = (context.name, type(form), context.get("_locale_id") or str(get_locale()),
+                tuple(field.raw_data is None for field in form),
+                *(tuple(k.items()) if isinstance(k, dict) else k for k in key))
+    html = _fresh_fields.get(kept_key)
+    if html is None:
+        html = Markup(caller())
+        _fresh_fields.put(kept_key, html)
+    return html
 
 
 @lru_cache(maxsize=16)

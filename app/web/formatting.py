@@ -91,7 +91,13 @@ def zone_label(moment: datetime) -> str:
     """The offset in force at an aware moment, named the same in every language:
     'UTC', 'UTC+8', 'UTC+5:30', 'UTC-5'. Unlike an abbreviation (CST is China's
     and America's), it cannot be misread, and it follows daylight saving."""
-    minutes = int((moment.utcoffset() or timedelta(0)).total_seconds()) // 60
+    return offset_label(moment.utcoffset())
+
+
+@lru_cache(maxsize=64)
+def offset_label(offset: timedelta | None) -> str:
+    """`zone_label` of a moment with this UTC offset."""
+    minutes = int((offset or timedelta(0)).total_seconds()) // 60
     if minutes == 0:
         return "UTC"
     hours, rest = divmod(abs(minutes), 60)
@@ -134,9 +140,17 @@ def dt(context: Context, value: datetime | None, style: str = "medium") -> str:
     if style not in _STYLES:
         return format_datetime(value, style)
     local = local_moment(value, zone)
-    return Markup('<time datetime="%s" title="%s">%s</time>') % (
-        local.isoformat(timespec="seconds"), zone_name(zone),
-        moment_text(local, zone, seconds=style != "short"))
+    iso = local.isoformat(timespec="seconds")
+    if local.year < 1000:  # strftime's %Y does not pad such a year as isoformat does
+        text = moment_text(local, zone, seconds=style != "short")
+    else:  # 'YYYY-MM-DDTHH:MM:SS+hh:mm': the text is its first 16 or 19 characters
+        text = f"{iso[:10]} {iso[11:16 if style == 'short' else 19]} {offset_label(local.utcoffset())}"
+    return Markup(f'<time datetime="{iso}" title="{_zone_title(zone)}">{text}</time>')
+
+
+@lru_cache(maxsize=64)
+def _zone_title(zone: tzinfo) -> str:
+    return str(escape(zone_name(zone)))
 
 
 @pass_context

@@ -10,7 +10,7 @@ from app.services import ledger, levels, member_card, members, programme, vip
 from app.services.errors import ValidationFailed
 from app.services.permissions import ADJUST, EARN, MANAGE, SPEND, VIEW
 from app.web.members import bp
-from app.web.members.card_forms import NoteForm, PointsSwitchForm
+from app.web.members.card_forms import NoteForm
 from app.web.members.forms import (
     AdjustForm, EarnForm, HistoryFilterForm, SearchForm, SpendForm,
 )
@@ -97,7 +97,7 @@ def member_context(tc: TenantContext, user_id: str, **forms: Any) -> dict[str, A
     card = dict(
         notes=member_card.notes(tc.tenant.id, profile.id) if profile.has_notes else [],
         note_form=forms.get("note") or (NoteForm(formdata=None) if tc.can(ADJUST) else None),
-        switch_form=PointsSwitchForm(formdata=None) if tc.can(MANAGE) else None,
+        can_switch=tc.can(MANAGE),  # the switch's form is two fixed hidden inputs
         switch_error=forms.get("switch_error"))
     return dict(card, profile=profile, history_form=history_form, page=page,
                 events=programme.recent_for_member(tc.tenant.id, profile.id)
