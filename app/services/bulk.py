@@ -46,7 +46,7 @@ def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | No
         if isinstance(table.c[name].type, JSON):
             values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
         params[f"{prefix}{index}"] = values
-        casts.append(f"CAST(%({prefix}{index})s AS {_pg_type(table.c[name])}[])")
+        casts.append(f"CAST(%({prefix}{index})b AS {_pg_type(table.c[name])}[])")
     return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"SELECT * FROM unnest({', '.join(casts)})")
 
