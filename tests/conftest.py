@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,7 +22,8 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import TestingConfig, normalise_database_url
 from app.extensions import db
-from app.services import staff, tenants
+from app.models import VipTag
+from app.services import staff, tenants, vip
 from app.services.context import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +180,13 @@ def is_postgres(db_backend) -> bool:
 
 SYSTEM = Actor(type="system", label="tests")
 PASSWORD = "correct horse battery"
+
+
+def vip_tag(tenant_id: int, name: str, *, rank: int = 1, tag_type: str = "vip",
+            duration_days: int = 30, **more: Any) -> VipTag:
+    """A VIP tag, created by the system: what a test does not name is a 30-day vip tag."""
+    return vip.create_tag(tenant_id, SYSTEM, tag_name=name, tag_type=tag_type, rank=rank,
+                          duration_days=duration_days, **more)
 
 
 @pytest.fixture
