@@ -206,6 +206,19 @@ def other_tenant(app):
 
 
 @pytest.fixture
+def failing(app):
+    """The app with a view, GET /t/acme/boom, that raises "secret internals",
+    answered as in production (the 500 page, not the exception). Ask for it before
+    a live server starts."""
+    @app.route("/t/acme/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+@pytest.fixture
 def make_member(app, actor):
     from app.services import members
 

@@ -3,12 +3,12 @@ inline errors, an event's page and its revoke, in English and Chinese, with axe.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from app.extensions import db
-from app.models import StaffUser
 from app.services import levels, programme
-from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, mark_page, not_reloaded, sign_in, speaks,
+    with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -29,12 +29,6 @@ def shop(tenant, make_member, make_staff):
     programme.record(tenant.id, SYSTEM, lambda o: "", event_id="order-1", user_id="u100",
                      event_type="payment", amount="40")
     return gold
-
-
-def _chinese(email: str) -> None:
-    db.session.execute(update(StaffUser).where(StaffUser.email == email)
-                       .values(locale="zh_Hans_CN"))
-    db.session.commit()
 
 
 def test_the_simulator_answers_in_place(page, server, shop):
@@ -77,8 +71,7 @@ def test_an_event_is_revoked_from_its_page(page, server, shop):
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_programme_pages_pass_axe(page, server, shop, language):
-    if language == "zh":
-        _chinese("owner@acme.test")
+    speaks(language, "owner@acme.test")
     with_axe(page)
     sign_in(page, server, "owner@acme.test")
     found = {}
