@@ -61,7 +61,8 @@ def server(app, fast_passwords):
 @contextmanager
 def new_tab(browser, request, **options) -> Iterator:
     """A page in a context of its own (1280 by 900, en-GB, unless `options` say
-    otherwise); when the test fails, its screenshot goes to tests/artifacts/."""
+    otherwise). Closed at the end; at a fixture's teardown after the test failed,
+    its screenshot goes to tests/artifacts/ first."""
     context = browser.new_context(**{"viewport": {"width": 1280, "height": 900},
                                      "locale": "en-GB", **options})
     try:

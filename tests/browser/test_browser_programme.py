@@ -6,8 +6,7 @@ import pytest
 
 from app.services import levels, programme
 from tests.browser.conftest import (
-    axe_violations, mark_page, not_reloaded, sign_in, speaks,
-    with_axe,
+    axe_violations, mark_page, not_reloaded, sign_in, speaks, with_axe,
 )
 from tests.conftest import SYSTEM
 
