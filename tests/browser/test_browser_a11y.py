@@ -8,7 +8,7 @@ from flask_babel import force_locale, gettext
 
 from app.services import ledger
 from tests.browser.conftest import (
-    axe_violations, mark_page, new_tab, not_reloaded, sign_in, with_axe,
+    axe_violations, mark_page, new_tab, not_reloaded, sign_in, signed_in, signed_in_at, with_axe,
 )
 
 pytestmark = pytest.mark.browser
@@ -100,7 +100,7 @@ def test_a_change_by_keyboard_takes_focus_to_its_message_and_says_it(tab, server
 
 
 def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u300/")
     assert tab.locator("#history-empty").is_visible()
     tab.locator("#earn-points_amount").fill("15")
@@ -115,7 +115,7 @@ def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
 
 def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, shop, said):
     with_axe(tab)
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#adjust-points_amount").fill("5")
     tab.locator("#adjust-category").select_option("manual")
@@ -136,7 +136,7 @@ def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, s
 
 
 def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
-    sign_in(tab, server, "owner@acme.test", by_keyboard=True)
+    signed_in(tab, server, "owner@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#spend-points_amount").fill("900")
     tab.locator("#spend-category").select_option("payment")
@@ -151,7 +151,7 @@ def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
 
 
 def test_searching_and_filtering_leave_focus_where_the_person_is(tab, server, shop):
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/")
     box = tab.locator("main input[name=q]")  # not the header's find-a-transaction box
     box.fill("u100")
@@ -162,7 +162,7 @@ def test_searching_and_filtering_leave_focus_where_the_person_is(tab, server, sh
 
 
 def test_the_history_filter_is_in_the_url(tab, server, shop, said):
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     mark_page(tab)
     assert tab.locator("#history-rows tr").count() == 3
@@ -190,7 +190,7 @@ def test_the_history_filter_is_in_the_url(tab, server, shop, said):
 
 
 def test_the_favicon_is_real(tab, server, shop):
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in_at(tab, server, "support@acme.test", "/")  # the page signing in lands on
     icon = tab.locator("link[rel=icon]").get_attribute("href")
     response = tab.request.get(server + icon)
     assert response.status == 200 and response.headers["content-type"].startswith("image/svg")
@@ -202,7 +202,7 @@ def test_the_favicon_is_real(tab, server, shop):
 def test_a_phone_never_scrolls_sideways_on_the_member_page(tab, server, shop, said):
     with_axe(tab)
     tab.set_viewport_size(PHONE)
-    sign_in(tab, server, "support@acme.test", by_keyboard=True)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     assert sideways(tab) <= 0
     tab.locator("#adjust-points_amount").fill("-10")

@@ -9,7 +9,7 @@ import pytest
 from app.extensions import db
 from app.services import ledger, levels, members
 from tests.browser.conftest import (
-    axe_violations, mark_page, not_reloaded, sign_in, signed_in_at, speaks, with_axe,
+    axe_violations, mark_page, not_reloaded, signed_in, signed_in_at, speaks, with_axe,
 )
 from tests.conftest import SYSTEM
 
@@ -217,7 +217,7 @@ def test_internal_notes_are_added_and_kept_as_text(page, server, shop, language)
 def test_the_card_pages_pass_axe(page, server, shop, language):
     with_axe(page)
     speaks(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     for url in ("/t/acme/members/?q=13800000000", "/t/acme/members/new",
                 "/t/acme/members/u100/edit", "/t/acme/members/u100/", "/t/acme/settings"):

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from app.services import clock, ledger, levels, vip
-from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, mark_page, not_reloaded, sign_in, signed_in, with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -49,7 +51,7 @@ def send(card, button: str, fields: dict[str, str]) -> None:
 
 def on_member_page(page, server: str, email: str, user_id: str) -> None:
     """Signed in as `email` on the member's page, marked to tell a reload."""
-    sign_in(page, server, email)
+    signed_in(page, server, email)
     page.goto(f"{server}/t/acme/members/{user_id}/")
     mark_page(page)
 
@@ -113,7 +115,7 @@ def test_a_vip_conflict_is_resolved_in_place(page, server, shop, choice, expecte
 
 
 def test_batch_earn_a_bad_file_then_a_good_one(page, server, shop, tmp_path):
-    sign_in(page, server, "support@acme.test")
+    signed_in(page, server, "support@acme.test")
     page.goto(f"{server}/t/acme/batch-earn/")
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,points_amount,category,reason\nu100,10,login,ok\nnobody,5,login,x\n")
@@ -135,7 +137,7 @@ def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make
     make_member(tenant, "x1", display_name="<script>alert('name')</script>")
     ledger.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
                 reason="<img src=x onerror=alert('reason')>")
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     for url in ("/t/acme/members/x1/", "/t/acme/members/?q=x1", "/t/acme/", "/t/acme/audit/"):
         page.goto(server + url)
         page.wait_for_load_state("load")
@@ -160,7 +162,7 @@ def test_every_page_passes_axe(page, server, shop):
     with_axe(page)
     page.goto(f"{server}/login")
     assert axe_violations(page) == []
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     for url in PAGES[1:]:
         page.goto(server + url)

@@ -6,7 +6,7 @@ import pytest
 
 from app.services import levels, programme
 from tests.browser.conftest import (
-    axe_violations, mark_page, not_reloaded, sign_in, speaks, with_axe,
+    axe_violations, mark_page, not_reloaded, signed_in, speaks, with_axe,
 )
 from tests.conftest import SYSTEM
 
@@ -31,7 +31,7 @@ def shop(tenant, make_member, make_staff):
 
 
 def test_the_simulator_answers_in_place(page, server, shop):
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/programme/rules/")
     mark_page(page)
     page.get_by_label("Member (user id)").fill("u100")
@@ -45,7 +45,7 @@ def test_the_simulator_answers_in_place(page, server, shop):
 
 
 def test_a_bad_rule_shows_its_errors_in_the_form(page, server, shop):
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/programme/rules/")
     form = page.locator("form", has=page.get_by_role("button", name="Create rule"))
     form.get_by_label("Name").fill("Refer a friend")
@@ -58,7 +58,7 @@ def test_a_bad_rule_shows_its_errors_in_the_form(page, server, shop):
 
 
 def test_an_event_is_revoked_from_its_page(page, server, shop):
-    sign_in(page, server, "support@acme.test")
+    signed_in(page, server, "support@acme.test")
     page.goto(f"{server}/t/acme/members/u100/")
     page.get_by_role("link", name="order-1").click()
     page.wait_for_url("**/events/order-1/")
@@ -72,7 +72,7 @@ def test_an_event_is_revoked_from_its_page(page, server, shop):
 def test_the_programme_pages_pass_axe(page, server, shop, language):
     speaks(language, "owner@acme.test")
     with_axe(page)
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     rule_id = programme.list_rules(shop.tenant_id)[0].id
     for url in ("/t/acme/programme/rules/", f"/t/acme/programme/rules/{rule_id}/edit",

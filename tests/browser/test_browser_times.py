@@ -16,7 +16,8 @@ from sqlalchemy.exc import OperationalError
 from app.extensions import db
 from app.services import clock, ledger, tenants
 from tests.browser.conftest import (
-    axe_violations, mark_page, new_tab, not_reloaded, sign_in, signed_in_at, speaks, with_axe,
+    axe_violations, mark_page, new_tab, not_reloaded, sign_in, signed_in, signed_in_at, speaks,
+    with_axe,
 )
 from tests.conftest import SYSTEM
 
@@ -50,7 +51,7 @@ def _download(page, link_selector: str) -> str:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_times_are_the_tenants_with_the_zone_named(page, server, shop, language):
     speaks(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     for url in ("/t/acme/members/u100/", "/t/acme/", "/t/acme/audit/?action=points.earn"):
         page.goto(server + url)
         moment = page.locator('time[datetime="2026-12-02T02:30:00+08:00"]').first
@@ -66,13 +67,13 @@ def test_times_are_the_tenants_with_the_zone_named(page, server, shop, language)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_exports_are_audited_and_contact_columns_follow_the_role(page, server, shop, language):
     speaks(language, "owner@acme.test", "viewer@acme.test")
-    sign_in(page, server, "viewer@acme.test")
+    signed_in(page, server, "viewer@acme.test")
     page.goto(f"{server}/t/acme/members/?q=u1")
     viewer_rows = list(csv.DictReader(io.StringIO(_download(page, "#export-link"))))
     assert [r["user_id"] for r in viewer_rows] == ["u100"]
     assert "email" not in viewer_rows[0] and "phone" not in viewer_rows[0]
     page.context.clear_cookies()
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/members/")
     body = _download(page, "#export-link")
     rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(body))}
@@ -159,7 +160,7 @@ def test_the_expiring_list_leads_to_every_lot(page, server, busy, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_error_pages_show_the_request_id(failing, page, server, shop, language):
     speaks(language, "viewer@acme.test")
-    sign_in(page, server, "viewer@acme.test")
+    signed_in(page, server, "viewer@acme.test")
     for url, status in (("/t/acme/settings", 403), ("/t/acme/members/nobody/", 404),
                         ("/t/acme/boom", 500)):
         response = page.goto(server + url)
@@ -212,7 +213,7 @@ def test_the_new_pages_pass_axe_and_fit_a_phone(page, server, busy, language, wi
     speaks(language, "owner@acme.test")
     page.set_viewport_size({"width": width, "height": 900})
     with_axe(page)
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     for url in ("/t/acme/?days=90", "/t/acme/?days=7", "/t/acme/expiring-points/",
                 "/t/acme/members/nobody/", "/t/acme/audit/?action=export."):
