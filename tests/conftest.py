@@ -14,6 +14,7 @@ import os
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -21,7 +22,8 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import TestingConfig, normalise_database_url
 from app.extensions import db
-from app.services import staff, tenants
+from app.models import VipTag
+from app.services import staff, tenants, vip
 from app.services.context import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,6 +182,13 @@ SYSTEM = Actor(type="system", label="tests")
 PASSWORD = "correct horse battery"
 
 
+def vip_tag(tenant_id: int, name: str, *, rank: int = 1, tag_type: str = "vip",
+            duration_days: int = 30, **more: Any) -> VipTag:
+    """A VIP tag, created by the system: what a test does not name is a 30-day vip tag."""
+    return vip.create_tag(tenant_id, SYSTEM, tag_name=name, tag_type=tag_type, rank=rank,
+                          duration_days=duration_days, **more)
+
+
 @pytest.fixture
 def actor() -> Actor:
     return Actor(type="staff", id=None, label="tester@example.com", ip="127.0.0.1",
@@ -194,6 +203,19 @@ def tenant(app):
 @pytest.fixture
 def other_tenant(app):
     return tenants.create("globex", "Globex Loyalty", SYSTEM)
+
+
+@pytest.fixture
+def failing(app):
+    """The app with a view, GET /t/acme/boom, that raises "secret internals",
+    answered as in production (the 500 page, not the exception). Ask for it before
+    a live server starts."""
+    @app.route("/t/acme/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
 
 
 @pytest.fixture

@@ -11,17 +11,15 @@ from typing import Any
 import pytest
 
 from app.models import IdempotencyRecord, PointTransaction
-from app.services import idempotency, ledger, members, tenants
+from app.services import idempotency, members, tenants
 from app.services.errors import (
     IDEMPOTENCY_KEY_MISMATCH, MEMBER_NOT_FOUND, VALIDATION_ERROR, DomainError,
 )
 from app.services.ledger import credits
-from tests.concurrency import crashes, run_concurrently
+from tests.concurrency import assert_one_effect_under_50_calls, keyed_earn
 from tests.ledger_helpers import count
-from tests.ledger_invariants import assert_consistent
 
 pytestmark = pytest.mark.postgresql
-PATH = "/api/v1/points/earn/"
 
 
 @pytest.fixture(params=["one statement", "generic"])
@@ -32,31 +30,13 @@ def path(request, monkeypatch):
 
 
 def earn(tenant, actor, key: str, **body: Any) -> idempotency.Stored:
-    def operation() -> idempotency.Response:
-        out = ledger.earn(tenant.id, actor, idempotency_key=key, **body)
-        return idempotency.Response(201, {"transaction": out.transaction.as_dict(),
-                                          "total_points": out.profile.total_points})
-    return idempotency.run(tenant.id, key, idempotency.fingerprint("POST", PATH, body),
-                           operation, claimed_by_write=True)
+    return keyed_earn(tenant.id, actor, key, claimed_by_write=True, **body)
 
 
 def test_one_key_makes_one_effect_under_50_concurrent_calls(app, tenant, make_member, actor,
                                                              path):
     make_member(tenant, "alice")
-    body = {"user_id": "alice", "points_amount": 25, "category": "login"}
-
-    def call():
-        response = earn(tenant, actor, "order-77", **body)
-        return response.status, response.body, response.replayed
-
-    results = run_concurrently(app, [call] * 50)
-    assert crashes(results) == [] and all(kind == "ok" for kind, _ in results)
-    answers = [value for _, value in results]
-    assert len({(status, repr(sorted(body.items()))) for status, body, _ in answers}) == 1
-    assert sum(1 for *_, replayed in answers if not replayed) == 1
-    assert count(PointTransaction) == 1
-    assert members.get_profile(tenant.id, "alice").total_points == 25
-    assert_consistent()
+    assert_one_effect_under_50_calls(app, tenant.id, actor, claimed_by_write=True)
 
 
 def test_a_repeat_is_replayed_even_if_its_body_would_now_be_refused(tenant, make_member,

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PointLot, PointTransaction
-from app.services import clock, idempotency, ledger, members
+from app.services import clock, ledger, members
 from app.services.context import Actor
-from tests.concurrency import crashes, run_concurrently
+from tests.concurrency import assert_one_effect_under_50_calls, crashes, run_concurrently
 from tests.ledger_helpers import count, iso
 from tests.ledger_invariants import assert_consistent
 
@@ -43,26 +43,7 @@ def test_it_never_overdraws_under_200_concurrent_spends(app, tenant, make_member
 def test_one_idempotency_key_makes_one_effect_under_50_concurrent_calls(app, tenant, make_member,
                                                                         actor):
     make_member(tenant, "alice")
-    body = {"user_id": "alice", "points_amount": 25, "category": "login"}
-    fp = idempotency.fingerprint("POST", "/api/v1/points/earn/", body)
-
-    def call():
-        def operation() -> idempotency.Response:
-            out = ledger.earn(tenant.id, actor, idempotency_key="order-77", **body)
-            return idempotency.Response(201, {"transaction": out.transaction.as_dict(),
-                                              "total_points": out.profile.total_points})
-        response = idempotency.run(tenant.id, "order-77", fp, operation)
-        return response.status, response.body, response.replayed
-
-    results = run_concurrently(app, [call] * 50)
-    assert crashes(results) == [] and all(kind == "ok" for kind, _ in results)
-    answers = [value for _, value in results]
-    assert len({(status, repr(sorted(body.items()))) for status, body, _ in answers}) == 1
-    assert sum(1 for *_, replayed in answers if not replayed) == 1
-    assert answers[0][1]["total_points"] == 25
-    assert count(PointTransaction) == 1
-    assert members.get_profile(tenant.id, "alice").total_points == 25
-    assert_consistent()
+    assert_one_effect_under_50_calls(app, tenant.id, actor)
 
 
 @pytest.mark.postgresql

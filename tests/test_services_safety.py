@@ -8,7 +8,7 @@ import pytest
 from app.services import consequences, ledger, levels, lookup, members, programme, vip
 from app.services.context import Actor
 from app.services.errors import DomainError
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, vip_tag
 from tests.ledger_helpers import iso
 
 pytestmark = pytest.mark.usefixtures("clk")
@@ -115,10 +115,8 @@ def test_a_level_deletion_counts_its_members_and_names_where_they_go(tenant, mak
 
 
 def test_a_tag_deletion_says_whether_it_retires(tenant, ann, actor, other_tenant):
-    held = vip.create_tag(tenant.id, SYSTEM, tag_name="Gold", tag_type="vip", rank=1,
-                          duration_days=30)
-    never = vip.create_tag(tenant.id, SYSTEM, tag_name="Tin", tag_type="tin", rank=1,
-                           duration_days=30)
+    held = vip_tag(tenant.id, "Gold")
+    never = vip_tag(tenant.id, "Tin", tag_type="tin")
     vip.grant(tenant.id, actor, user_id="ann", tag_id=held.id)
     what = consequences.tag_deletion(tenant.id, held.id)
     assert (what.retires, what.ever_held, what.held_now) == (True, 1, 1)

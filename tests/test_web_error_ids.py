@@ -19,18 +19,8 @@ def _shown_id(response) -> str:
     return re.search(r"<code data-request-id>([^<]+)</code>", text(response)).group(1)
 
 
-@pytest.fixture
-def broken(app):
-    @app.route("/t/acme/boom")
-    def boom():
-        raise RuntimeError("secret internals")
-
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    return app
-
-
 @pytest.mark.parametrize("lang", LANGS)
-def test_403_404_and_500_pages_show_the_request_id(broken, people, lang):
+def test_403_404_and_500_pages_show_the_request_id(failing, people, lang):
     headers = {"Accept-Language": lang}
     for who, url, status in (("viewer", "/t/acme/settings", 403),
                              ("owner", "/t/acme/members/nobody/", 404),

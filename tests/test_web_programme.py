@@ -1,6 +1,7 @@
 """Programme → Earning rules, the simulator, event pages and revoke in the portal."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -87,12 +88,21 @@ def test_the_simulator_answers_a_partial_and_writes_nothing(people, tenant, acto
         AuditLog.action == "programme.event")).first() is None
 
 
-def test_the_event_page_revokes(people, tenant, actor, make_member):
+@pytest.fixture
+def paid(tenant, actor, make_member):
+    """Records alice's payment of 20.00 under the given event id, the rule Pay giving 8."""
     make_member(tenant, "alice")
     programme.create_rule(tenant.id, actor, {"name": "Pay", "event_type": "payment",
                                              "award": {"type": "fixed", "points": 8}})
-    programme.record(tenant.id, actor, lambda o: "", event_id="order-1", user_id="alice",
-                     event_type="payment", amount="20")
+
+    def record(event_id: str) -> None:
+        programme.record(tenant.id, actor, lambda o: "", event_id=event_id, user_id="alice",
+                         event_type="payment", amount="20")
+    return record
+
+
+def test_the_event_page_revokes(people, paid):
+    paid("order-1")
     check_access(people, "GET", "/t/acme/events/order-1/", VIEW, ROLE_PERMISSIONS)
     member_page = text(people["viewer"].get("/t/acme/members/alice/"))
     assert "order-1" in member_page and "Pay (8)" in member_page
@@ -133,12 +143,8 @@ def test_the_time_zone_is_a_setting_and_names_the_portals_times(people, tenant):
     assert "Times are shown in Asia/Shanghai." in text(admin.get(RULES))
 
 
-def test_an_event_id_with_slashes_has_its_page_and_revoke(people, tenant, actor, make_member):
-    make_member(tenant, "alice")
-    programme.create_rule(tenant.id, actor, {"name": "Pay", "event_type": "payment",
-                                             "award": {"type": "fixed", "points": 8}})
-    programme.record(tenant.id, actor, lambda o: "", event_id="shop/2026/1", user_id="alice",
-                     event_type="payment", amount="20")
+def test_an_event_id_with_slashes_has_its_page_and_revoke(people, paid):
+    paid("shop/2026/1")
     member_page = text(people["support"].get("/t/acme/members/alice/"))
     link = member_page.split('href="/t/acme/events/', 1)[1].split('"', 1)[0]
     page = people["support"].get(f"/t/acme/events/{link}")

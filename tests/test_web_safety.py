@@ -13,7 +13,7 @@ from app.services.context import Actor
 from app.services.permissions import (
     MANAGE, MANAGE_API_CLIENTS, MANAGE_STAFF, ROLE_PERMISSIONS, VIEW,
 )
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, vip_tag
 from tests.webtools import balance, check_access, is_full_page, text
 
 
@@ -24,17 +24,23 @@ def alice(tenant, make_member, actor):
                        category="login", reason="welcome").transaction
 
 
-@pytest.fixture
-def things(tenant, people):
-    gold = levels.create(tenant.id, SYSTEM, level_name="Gold", min_points=100)
-    tag = vip.create_tag(tenant.id, SYSTEM, tag_name="Jade", tag_type="vip", rank=1,
-                         duration_days=30)
-    client = api_clients.create(tenant.id, SYSTEM, name="shop", permissions="can_view_points")
-    viewer = staff.find_by_email("viewer@acme.test")
+def confirmations(tenant_id: int, staff_email: str) -> dict[str, str]:
+    """The confirmation page (under /t/acme/) of each irreversible action on things of
+    `tenant_id`: a level Gold, a VIP tag Jade, an API client shop, and the access of
+    the staff member `staff_email`."""
+    gold = levels.create(tenant_id, SYSTEM, level_name="Gold", min_points=100)
+    tag = vip_tag(tenant_id, "Jade")
+    client = api_clients.create(tenant_id, SYSTEM, name="shop", permissions="can_view_points")
+    member = staff.find_by_email(staff_email)
     return {"level": f"/t/acme/levels/{gold.id}/delete",
             "tag": f"/t/acme/vip-tags/{tag.id}/delete",
             "client": f"/t/acme/api-clients/{client.client.id}/revoke",
-            "access": f"/t/acme/staff/{viewer.id}/deactivate"}
+            "access": f"/t/acme/staff/{member.id}/deactivate"}
+
+
+@pytest.fixture
+def things(tenant, people):
+    return confirmations(tenant.id, "viewer@acme.test")
 
 
 def test_every_confirmation_page_needs_its_permission(people, things):
@@ -89,14 +95,7 @@ def test_the_lists_link_to_the_confirmations_instead_of_posting(people, things):
 
 
 def test_another_tenants_objects_have_no_confirmation_page(people, other_tenant):
-    theirs = levels.create(other_tenant.id, SYSTEM, level_name="Theirs", min_points=5)
-    tag = vip.create_tag(other_tenant.id, SYSTEM, tag_name="T", tag_type="t", rank=1,
-                         duration_days=3)
-    client = api_clients.create(other_tenant.id, SYSTEM, name="x", permissions="can_view_points")
-    outsider = staff.find_by_email("owner@globex.test")
-    for url in (f"/t/acme/levels/{theirs.id}/delete", f"/t/acme/vip-tags/{tag.id}/delete",
-                f"/t/acme/api-clients/{client.client.id}/revoke",
-                f"/t/acme/staff/{outsider.id}/deactivate"):
+    for url in confirmations(other_tenant.id, "owner@globex.test").values():
         assert people["owner"].get(url).status_code == 404, url
         assert people["owner"].post(url).status_code == 404, url
 
@@ -111,8 +110,7 @@ def test_the_only_owner_is_told_why_their_access_stays(people, tenant):
 
 
 def test_a_held_tag_is_retired_and_the_page_says_so(people, tenant, alice, actor):
-    tag = vip.create_tag(tenant.id, SYSTEM, tag_name="Gold", tag_type="vip", rank=1,
-                         duration_days=30)
+    tag = vip_tag(tenant.id, "Gold")
     vip.grant(tenant.id, actor, user_id="alice", tag_id=tag.id)
     body = text(people["owner"].get(f"/t/acme/vip-tags/{tag.id}/delete"))
     assert "Retire VIP tag Gold?" in body and "1 member holds it now" in body
@@ -183,8 +181,7 @@ def test_point_forms_preselect_no_category_and_require_one(people, tenant, alice
 # --------------------------------------------------------------------------- VIP for support
 
 def test_a_support_agent_grants_a_tag_but_cannot_define_one(people, tenant, alice):
-    tag = vip.create_tag(tenant.id, SYSTEM, tag_name="Gold", tag_type="vip", rank=1,
-                         duration_days=30)
+    tag = vip_tag(tenant.id, "Gold")
     support = people["support"]
     assert 'id="vip-card"' in text(support.get("/t/acme/members/alice/"))
     assert support.post("/t/acme/members/alice/vip", {"tag_id": tag.id}).status_code == 302
@@ -194,10 +191,8 @@ def test_a_support_agent_grants_a_tag_but_cannot_define_one(people, tenant, alic
 
 
 def test_the_conflict_form_takes_the_whole_row(people, tenant, alice, actor):
-    silver = vip.create_tag(tenant.id, SYSTEM, tag_name="Silver", tag_type="vip", rank=1,
-                            duration_days=30)
-    gold = vip.create_tag(tenant.id, SYSTEM, tag_name="Gold", tag_type="vip", rank=2,
-                          duration_days=30)
+    silver = vip_tag(tenant.id, "Silver")
+    gold = vip_tag(tenant.id, "Gold", rank=2)
     vip.grant(tenant.id, actor, user_id="alice", tag_id=silver.id)
     response = people["support"].post("/t/acme/members/alice/vip", {"tag_id": gold.id})
     assert response.status_code == 409

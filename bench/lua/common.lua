@@ -22,4 +22,23 @@ function common.init(args)
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
+-- Makes the calling script a wrk script that posts: wrk's setup; init, which reads
+-- the common args and hands them to `more` (if any) for the script's own; and
+-- request, which numbers each request and posts what `build(counter)` returns:
+-- the path, the body and the Idempotency-Key (nil for none).
+function common.posting(more, build)
+  local counter = 0
+  setup = common.setup
+  init = function(args)
+    common.init(args)
+    if more then more(args) end
+  end
+  request = function()
+    counter = counter + 1
+    local path, body, key = build(counter)
+    wrk.headers["Idempotency-Key"] = key
+    return wrk.format(nil, path, nil, body)
+  end
+end
+
 return common

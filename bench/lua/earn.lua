@@ -4,21 +4,12 @@
 -- (bench_api's reference endpoints, which ignore the token and the key).
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
-local counter = 0
+local path
 
-setup = common.setup
-
-function init(args)
-  common.init(args)
-  path = args[5] or "/api/v1/points/earn/"
-end
-
-function request()
-  counter = counter + 1
+common.posting(function(args) path = args[5] or "/api/v1/points/earn/" end, function(counter)
   local member = first + math.random(0, members - 1)
   local body = string.format(
     '{"user_id":"%s%d","points_amount":%d,"category":"payment","reason":"bench order %d"}',
     prefix, member, math.random(1, 100), counter)
-  wrk.headers["Idempotency-Key"] = string.format("bench-%d-%d-%d", os.time(), tid, counter)
-  return wrk.format(nil, path, nil, body)
-end
+  return path, body, string.format("bench-%d-%d-%d", os.time(), tid, counter)
+end)

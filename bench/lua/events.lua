@@ -4,17 +4,12 @@
 -- member count, user_id prefix, first member number.
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local common = dofile(here .. "common.lua")
-local counter = 0
 
-setup = common.setup
-init = common.init
-
-function request()
-  counter = counter + 1
+common.posting(nil, function(counter)
   local member = first + math.random(0, members - 1)
   local body = string.format(
     '{"event_id":"bench-%d-%d-%d","user_id":"%s%d","event_type":"bench.payment",'
     .. '"amount":"%d.%02d","attributes":{"order":%d}}',
     run, tid, counter, prefix, member, math.random(10, 999), math.random(0, 99), counter)
-  return wrk.format(nil, "/api/v1/events/", nil, body)
-end
+  return "/api/v1/events/", body, nil
+end)

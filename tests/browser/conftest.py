@@ -5,12 +5,18 @@ it fails."""
 from __future__ import annotations
 
 import json
+import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
+from app.extensions import db
+from app.models import StaffUser
 from tests.conftest import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -43,35 +49,84 @@ def browser():
 def server(app, fast_passwords):
     """The app on a free port of 127.0.0.1; each request gets its own contexts."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next poll: at the default half second, that
+    # was half a second at the end of every browser test.
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(timeout=5)
 
 
+@contextmanager
+def new_tab(browser, request, **options) -> Iterator:
+    """A page in a context of its own (1280 by 900, en-GB, unless `options` say
+    otherwise). Closed at the end; at a fixture's teardown after the test failed,
+    its screenshot goes to tests/artifacts/ first."""
+    context = browser.new_context(**{"viewport": {"width": 1280, "height": 900},
+                                     "locale": "en-GB", **options})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(8000)
+        yield tab
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
-    tab = context.new_page()
-    tab.set_default_timeout(8000)
-    dialogs: list[str] = []
-    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    tab.dialogs = dialogs  # type: ignore[attr-defined]
-    yield tab
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    with new_tab(browser, request) as tab:
+        dialogs: list[str] = []
+        tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        tab.dialogs = dialogs  # type: ignore[attr-defined]
+        yield tab
 
 
-def sign_in(page, server: str, email: str, password: str = PASSWORD) -> None:
+def speaks(language: str, *emails: str) -> None:
+    """These staff members read the portal in `language`: "en" (as they start) or "zh"."""
+    if language == "zh":
+        db.session.execute(update(StaffUser).where(StaffUser.email.in_(emails))
+                           .values(locale="zh_Hans_CN"))
+        db.session.commit()
+
+
+def sign_in(page, server: str, email: str, password: str = PASSWORD, *,
+            by_keyboard: bool = False) -> None:
+    """Sign in on the login page: by its English labels and button, or, in any
+    language, by typing into the fields and pressing Enter."""
     page.goto(f"{server}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    if by_keyboard:
+        page.locator("input[name=email]").fill(email)
+        page.locator("input[name=password]").fill(password)
+        page.locator("input[name=password]").press("Enter")
+    else:
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: "/login" not in url)
+
+
+def signed_in(page, server: str, email: str, password: str = PASSWORD) -> None:
+    """Signed in by the login form's POST from the context's own HTTP client (its
+    cookies are the browser's), without drawing the login page and the page after
+    it: for the tests whose subject is not signing in (sign_in is theirs)."""
+    login = page.request.get(f"{server}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text()).group(1)
+    answer = page.request.post(f"{server}/login", max_redirects=0, form={
+        "csrf_token": token, "email": email, "password": password})
+    assert answer.status == 302 and "/login" not in answer.headers["location"], answer.status
+
+
+def signed_in_at(page, server: str, email: str, path: str, language: str = "en") -> None:
+    """`email`, reading the portal in `language`, signed in and on the page at `path`."""
+    speaks(language, email)
+    signed_in(page, server, email)
+    page.goto(server + path)
 
 
 def with_axe(page) -> None:

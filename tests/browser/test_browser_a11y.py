@@ -7,8 +7,9 @@ import pytest
 from flask_babel import force_locale, gettext
 
 from app.services import ledger
-from tests.browser.conftest import ARTIFACTS, axe_violations, mark_page, not_reloaded, with_axe
-from tests.conftest import PASSWORD
+from tests.browser.conftest import (
+    axe_violations, mark_page, new_tab, not_reloaded, sign_in, signed_in, signed_in_at, with_axe,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,19 +25,11 @@ def lang(request) -> str:
 @pytest.fixture
 def tab(browser, request, lang):
     """A page whose browser asks for `lang`; console errors and script errors kept."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  locale=LOCALES[lang][0])
-    page = context.new_page()
-    page.set_default_timeout(8000)
-    page.errors = []  # type: ignore[attr-defined]
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    with new_tab(browser, request, locale=LOCALES[lang][0]) as page:
+        page.errors = []  # type: ignore[attr-defined]
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        yield page
 
 
 @pytest.fixture
@@ -60,14 +53,6 @@ def shop(tenant, make_member, make_staff, actor):
                  reason="coffee")
     ledger.earn(tenant.id, actor, user_id="u100", points_amount=50, category="referral",
                 reason="a friend")
-
-
-def sign_in(page, server: str, email: str = "support@acme.test") -> None:
-    page.goto(f"{server}/login")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("input[name=password]").press("Enter")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def focused(page) -> dict:
@@ -96,7 +81,7 @@ def sideways(page) -> int:
 
 
 def test_a_change_by_keyboard_takes_focus_to_its_message_and_says_it(tab, server, shop, said):
-    sign_in(tab, server)
+    sign_in(tab, server, "support@acme.test", by_keyboard=True)
     tab.goto(f"{server}/t/acme/members/u100/")
     mark_page(tab)
     tab.locator("#adjust-points_amount").fill("-20")
@@ -115,7 +100,7 @@ def test_a_change_by_keyboard_takes_focus_to_its_message_and_says_it(tab, server
 
 
 def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
-    sign_in(tab, server)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u300/")
     assert tab.locator("#history-empty").is_visible()
     tab.locator("#earn-points_amount").fill("15")
@@ -130,7 +115,7 @@ def test_a_first_entry_hides_the_empty_history_row(tab, server, shop, said):
 
 def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, shop, said):
     with_axe(tab)
-    sign_in(tab, server)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#adjust-points_amount").fill("5")
     tab.locator("#adjust-category").select_option("manual")
@@ -151,7 +136,7 @@ def test_a_refused_change_takes_focus_to_the_first_field_in_error(tab, server, s
 
 
 def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
-    sign_in(tab, server, "owner@acme.test")
+    signed_in(tab, server, "owner@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     tab.locator("#spend-points_amount").fill("900")
     tab.locator("#spend-category").select_option("payment")
@@ -166,7 +151,7 @@ def test_an_overspend_takes_focus_to_its_explanation(tab, server, shop):
 
 
 def test_searching_and_filtering_leave_focus_where_the_person_is(tab, server, shop):
-    sign_in(tab, server)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/")
     box = tab.locator("main input[name=q]")  # not the header's find-a-transaction box
     box.fill("u100")
@@ -177,7 +162,7 @@ def test_searching_and_filtering_leave_focus_where_the_person_is(tab, server, sh
 
 
 def test_the_history_filter_is_in_the_url(tab, server, shop, said):
-    sign_in(tab, server)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     mark_page(tab)
     assert tab.locator("#history-rows tr").count() == 3
@@ -205,7 +190,7 @@ def test_the_history_filter_is_in_the_url(tab, server, shop, said):
 
 
 def test_the_favicon_is_real(tab, server, shop):
-    sign_in(tab, server)
+    signed_in_at(tab, server, "support@acme.test", "/")  # the page signing in lands on
     icon = tab.locator("link[rel=icon]").get_attribute("href")
     response = tab.request.get(server + icon)
     assert response.status == 200 and response.headers["content-type"].startswith("image/svg")
@@ -217,7 +202,7 @@ def test_the_favicon_is_real(tab, server, shop):
 def test_a_phone_never_scrolls_sideways_on_the_member_page(tab, server, shop, said):
     with_axe(tab)
     tab.set_viewport_size(PHONE)
-    sign_in(tab, server)
+    signed_in(tab, server, "support@acme.test")
     tab.goto(f"{server}/t/acme/members/u100/")
     assert sideways(tab) <= 0
     tab.locator("#adjust-points_amount").fill("-10")

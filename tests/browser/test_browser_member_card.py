@@ -5,12 +5,12 @@ switch, internal notes)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
 from app.extensions import db
-from app.models import StaffUser
 from app.services import ledger, levels, members
-from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, mark_page, not_reloaded, signed_in, signed_in_at, speaks, with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -41,13 +41,6 @@ def shop(tenant, make_member, make_staff, actor):
     return tenant
 
 
-def as_language(language: str, *emails: str) -> None:
-    if language == "zh":
-        db.session.execute(update(StaffUser).where(StaffUser.email.in_(emails))
-                           .values(locale="zh_Hans_CN"))
-        db.session.commit()
-
-
 def focused_id(page) -> str:
     return page.evaluate("() => document.activeElement && document.activeElement.id")
 
@@ -57,17 +50,43 @@ def save_settings(page) -> None:
         "button[type=submit]").click()
 
 
-def submit(page, action_end: str) -> None:
+def submit(page, action_end: str, **fields: str) -> None:
+    """Fill these fields (by id), then submit the form posting to `action_end`."""
+    for name, value in fields.items():
+        page.locator(f"#{name}").fill(value)
     page.locator(f"form[action$='{action_end}'] button[type=submit]").click()
+
+
+def submit_and_land(page, action_end: str, landing: str, flash: str, **fields: str) -> None:
+    """Submit the form, land on the page `landing` ends with, and read `flash` there."""
+    submit(page, action_end, **fields)
+    page.wait_for_url(f"**{landing}")
+    assert flash in page.locator(".flashes").inner_text()
+
+
+def email_refused(page, action_end: str, language: str, **fields: str) -> None:
+    """Submit the form with a bad email address: it is refused, next to the field."""
+    submit(page, action_end, **fields)
+    assert TEXT[language]["bad_email"] in page.locator("#email-error").inner_text()
+
+
+def rows_found(page, server: str, query: str) -> str:
+    """The members list's rows for `query` (URL-encoded), opened by its address."""
+    page.goto(f"{server}/t/acme/members/?q={query}")
+    return page.locator("#member-rows").inner_text()
+
+
+def follow(page, href_end: str) -> None:
+    """Click the link to `href_end` and land on its page."""
+    page.locator(f"a[href$='{href_end}']").click()
+    page.wait_for_url(f"**{href_end}")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("typed", ["+86 138 0000 0000", "138-0000-0000", "13800000000"])
 def test_a_phone_number_however_written_finds_the_member_masked(page, server, shop, language,
                                                                typed):
-    as_language(language, "support@acme.test")
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/members/", language)
     assert focused_id(page) == "member-q"  # the page puts the cursor in the search box
     mark_page(page)
     page.keyboard.type(typed)
@@ -83,9 +102,7 @@ def test_a_phone_number_however_written_finds_the_member_masked(page, server, sh
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_an_exact_email_finds_the_member_and_a_partial_one_does_not(page, server, shop,
                                                                    language):
-    as_language(language, "support@acme.test")
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/members/", language)
     page.locator("#member-q").fill("FANG@example.cn")
     page.wait_for_function("() => document.querySelectorAll('#member-rows tr').length === 1")
     assert "f***@example.cn" in page.locator("#member-rows").inner_text()
@@ -99,9 +116,7 @@ def test_an_exact_email_finds_the_member_and_a_partial_one_does_not(page, server
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_slash_goes_to_the_search_from_any_page_but_not_while_typing(page, server, shop,
                                                                     language):
-    as_language(language, "support@acme.test")
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/u100/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/members/u100/", language)
     note = page.locator("#note-body")
     note.click()
     page.keyboard.type("a/b")
@@ -119,9 +134,7 @@ def test_slash_goes_to_the_search_from_any_page_but_not_while_typing(page, serve
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_default_country_code_is_set_on_the_settings_page(page, server, shop, language):
-    as_language(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/settings")
+    signed_in_at(page, server, "owner@acme.test", "/t/acme/settings", language)
     code = page.locator("#default_country_code")
     assert code.input_value() == "86"
     code.fill("4x")
@@ -131,54 +144,32 @@ def test_the_default_country_code_is_set_on_the_settings_page(page, server, shop
     save_settings(page)
     page.wait_for_url("**/t/acme/settings")
     assert page.locator("#default_country_code").input_value() == "44"
-    page.goto(f"{server}/t/acme/members/?q=%2B44%20139%201111%202222")
-    assert "Liam Smith" in page.locator("#member-rows").inner_text()
+    assert "Liam Smith" in rows_found(page, server, "%2B44%20139%201111%202222")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_member_is_created_in_the_portal(page, server, shop, language):
-    as_language(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/members/")
-    page.locator("a[href$='/members/new']").click()
-    page.wait_for_url("**/members/new")
-    page.locator("#user_id").fill("u100")
-    page.locator("#email").fill("not-an-email")
-    submit(page, "/members/new")
-    assert TEXT[language]["bad_email"] in page.locator("#email-error").inner_text()
+    signed_in_at(page, server, "owner@acme.test", "/t/acme/members/", language)
+    follow(page, "/members/new")
+    email_refused(page, "/members/new", language, user_id="u100", email="not-an-email")
     assert page.locator("#user_id").input_value() == "u100"  # what was typed is kept
-    page.locator("#email").fill("")
-    submit(page, "/members/new")
+    submit(page, "/members/new", email="")
     assert TEXT[language]["exists"] in page.locator(".form-error").inner_text()
-    page.locator("#user_id").fill("u300")
-    page.locator("#display_name").fill("Li Lei 李雷")
-    page.locator("#email").fill("lilei@example.cn")
-    page.locator("#phone").fill("137 2222 3333")
-    submit(page, "/members/new")
-    page.wait_for_url("**/members/u300/")
-    assert TEXT[language]["created"] in page.locator(".flashes").inner_text()
+    submit_and_land(page, "/members/new", "/members/u300/", TEXT[language]["created"],
+                    user_id="u300", display_name="Li Lei 李雷", email="lilei@example.cn",
+                    phone="137 2222 3333")
     assert page.locator("h1").inner_text() == "Li Lei 李雷"
-    page.goto(f"{server}/t/acme/members/?q=13722223333")
-    assert "+86 137****3333" in page.locator("#member-rows").inner_text()
+    assert "+86 137****3333" in rows_found(page, server, "13722223333")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_details_are_edited_from_the_members_page(page, server, shop, language):
-    as_language(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/members/u100/")
-    page.locator("a[href$='/members/u100/edit']").click()
-    page.wait_for_url("**/members/u100/edit")
+    signed_in_at(page, server, "owner@acme.test", "/t/acme/members/u100/", language)
+    follow(page, "/members/u100/edit")
     assert page.locator("#phone").input_value() == "+86 138 0000 0000"
-    page.locator("#email").fill("fang@")
-    submit(page, "/members/u100/edit")
-    assert TEXT[language]["bad_email"] in page.locator("#email-error").inner_text()
-    page.locator("#email").fill("wang.fang@example.cn")
-    page.locator("#phone").fill("")
-    page.locator("#display_name").fill("Wang Fang")
-    submit(page, "/members/u100/edit")
-    page.wait_for_url("**/members/u100/")
-    assert TEXT[language]["saved"] in page.locator(".flashes").inner_text()
+    email_refused(page, "/members/u100/edit", language, email="fang@")
+    submit_and_land(page, "/members/u100/edit", "/members/u100/", TEXT[language]["saved"],
+                    email="wang.fang@example.cn", phone="", display_name="Wang Fang")
     assert "wang.fang@example.cn" in page.locator("main").inner_text()
     db.session.rollback()
     assert members.get_profile(shop.id, "u100").phone is None
@@ -186,9 +177,7 @@ def test_details_are_edited_from_the_members_page(page, server, shop, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_points_are_switched_off_and_on(page, server, shop, language):
-    as_language(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/members/u200/")
+    signed_in_at(page, server, "owner@acme.test", "/t/acme/members/u200/", language)
     switch = page.locator("#points-switch")
     assert "POINTS_DISABLED" in switch.inner_text()  # it says what switching off does
     switch.locator("button").click()
@@ -211,16 +200,12 @@ def test_points_are_switched_off_and_on(page, server, shop, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_internal_notes_are_added_and_kept_as_text(page, server, shop, language):
-    as_language(language, "support@acme.test")
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/u100/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/members/u100/", language)
     assert page.locator("#points-switch").count() == 0  # support cannot switch points
     submit(page, "/members/u100/notes")
     page.locator("#note-body-error").wait_for()
     page.locator("#note-body").fill("Called about order 42 <b>not bold</b>\nwill call back")
-    submit(page, "/members/u100/notes")
-    page.wait_for_url("**/members/u100/#notes")
-    assert TEXT[language]["note"] in page.locator(".flashes").inner_text()
+    submit_and_land(page, "/members/u100/notes", "/members/u100/#notes", TEXT[language]["note"])
     notes = page.locator("#notes .notes li")
     assert notes.count() == 1
     assert "<b>not bold</b>" in notes.first.inner_text()  # escaped, shown as typed
@@ -230,9 +215,9 @@ def test_internal_notes_are_added_and_kept_as_text(page, server, shop, language)
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_card_pages_pass_axe(page, server, shop, language):
-    as_language(language, "owner@acme.test")
     with_axe(page)
-    sign_in(page, server, "owner@acme.test")
+    speaks(language, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     for url in ("/t/acme/members/?q=13800000000", "/t/acme/members/new",
                 "/t/acme/members/u100/edit", "/t/acme/members/u100/", "/t/acme/settings"):

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 
 from app.services import clock, ledger, levels, vip
-from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, mark_page, not_reloaded, sign_in, signed_in, with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -35,6 +37,25 @@ def shop(tenant, make_member, make_staff, actor):
     return {"silver": silver, "gold": gold}
 
 
+def send(card, button: str, fields: dict[str, str]) -> None:
+    """Fill the card's fields, found by their labels (a select by its option's value),
+    then press its button."""
+    for label, value in fields.items():
+        field = card.get_by_label(label)
+        if field.evaluate("el => el.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    card.get_by_role("button", name=button).click()
+
+
+def on_member_page(page, server: str, email: str, user_id: str) -> None:
+    """Signed in as `email` on the member's page, marked to tell a reload."""
+    signed_in(page, server, email)
+    page.goto(f"{server}/t/acme/members/{user_id}/")
+    mark_page(page)
+
+
 def test_sign_in_and_find_a_member_by_live_search(page, server, shop):
     sign_in(page, server, "support@acme.test")
     page.goto(f"{server}/t/acme/members/")
@@ -49,14 +70,10 @@ def test_sign_in_and_find_a_member_by_live_search(page, server, shop):
 
 
 def test_adjust_points_without_a_reload(page, server, shop):
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/u200/")
-    mark_page(page)
-    card = page.locator("#adjust-card")
-    card.get_by_label("Points (negative to take away)").fill("-30")
-    card.get_by_label("Category").select_option("manual")
-    card.get_by_label("Reason").fill("Goodwill correction")
-    card.get_by_role("button", name="Save adjustment").click()
+    on_member_page(page, server, "support@acme.test", "u200")
+    send(page.locator("#adjust-card"), "Save adjustment", {
+        "Points (negative to take away)": "-30", "Category": "manual",
+        "Reason": "Goodwill correction"})
     page.wait_for_function("() => document.querySelector('[data-balance]').textContent === '170'")
     first_row = page.locator("#history-rows tr").first
     assert "Goodwill correction" in first_row.inner_text() and "−30" in first_row.inner_text()
@@ -65,14 +82,9 @@ def test_adjust_points_without_a_reload(page, server, shop):
 
 
 def test_overspending_shows_the_error_in_the_form(page, server, shop):
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/members/u200/")
-    mark_page(page)
+    on_member_page(page, server, "owner@acme.test", "u200")
     card = page.locator("#spend-card")
-    card.get_by_label("Points").fill("500")
-    card.get_by_label("Category").select_option("payment")
-    card.get_by_label("Reason").fill("Big order")
-    card.get_by_role("button", name="Spend points").click()
+    send(card, "Spend points", {"Points": "500", "Category": "payment", "Reason": "Big order"})
     page.locator("#spend-card .form-error").wait_for()
     message = page.locator("#spend-card .form-error").inner_text()
     assert "200 available" in message and "300 short" in message
@@ -85,9 +97,7 @@ def test_overspending_shows_the_error_in_the_form(page, server, shop):
     ("Upgrade the current tag", "Gold VIP"), ("Extend the current tag", "Silver"),
     ("Replace the current tag", "Gold VIP")])
 def test_a_vip_conflict_is_resolved_in_place(page, server, shop, choice, expected):
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/members/u100/")
-    mark_page(page)
+    on_member_page(page, server, "owner@acme.test", "u100")
     vip_card = page.locator("#vip-card")
     vip_card.get_by_label("VIP tag").select_option(label="Gold VIP · vip · 60d")
     vip_card.get_by_role("button", name="Grant tag").click()
@@ -105,7 +115,7 @@ def test_a_vip_conflict_is_resolved_in_place(page, server, shop, choice, expecte
 
 
 def test_batch_earn_a_bad_file_then_a_good_one(page, server, shop, tmp_path):
-    sign_in(page, server, "support@acme.test")
+    signed_in(page, server, "support@acme.test")
     page.goto(f"{server}/t/acme/batch-earn/")
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,points_amount,category,reason\nu100,10,login,ok\nnobody,5,login,x\n")
@@ -127,7 +137,7 @@ def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make
     make_member(tenant, "x1", display_name="<script>alert('name')</script>")
     ledger.earn(tenant.id, actor, user_id="x1", points_amount=5, category="login",
                 reason="<img src=x onerror=alert('reason')>")
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     for url in ("/t/acme/members/x1/", "/t/acme/members/?q=x1", "/t/acme/", "/t/acme/audit/"):
         page.goto(server + url)
         page.wait_for_load_state("load")
@@ -135,10 +145,8 @@ def test_script_in_names_and_reasons_stays_text(page, server, shop, tenant, make
     assert page.get_by_role("heading", name="<script>alert('name')</script>").count() == 1
     assert "<img src=x onerror=alert('reason')>" in page.locator("#history-rows").inner_text()
     assert page.locator("#history-rows img").count() == 0
-    page.locator("#earn-card").get_by_label("Points").fill("1")
-    page.locator("#earn-card").get_by_label("Category").select_option("login")
-    page.locator("#earn-card").get_by_label("Reason").fill("<img src=y onerror=alert('typed')>")
-    page.locator("#earn-card").get_by_role("button", name="Give points").click()
+    send(page.locator("#earn-card"), "Give points", {
+        "Points": "1", "Category": "login", "Reason": "<img src=y onerror=alert('typed')>"})
     page.locator("main").get_by_text("New balance: 6").wait_for()
     assert page.locator("#history-rows img").count() == 0
     assert page.dialogs == []
@@ -154,7 +162,7 @@ def test_every_page_passes_axe(page, server, shop):
     with_axe(page)
     page.goto(f"{server}/login")
     assert axe_violations(page) == []
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     for url in PAGES[1:]:
         page.goto(server + url)

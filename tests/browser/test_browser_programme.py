@@ -3,12 +3,11 @@ inline errors, an event's page and its revoke, in English and Chinese, with axe.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from app.extensions import db
-from app.models import StaffUser
 from app.services import levels, programme
-from tests.browser.conftest import axe_violations, mark_page, not_reloaded, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, mark_page, not_reloaded, signed_in, speaks, with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -31,14 +30,8 @@ def shop(tenant, make_member, make_staff):
     return gold
 
 
-def _chinese(email: str) -> None:
-    db.session.execute(update(StaffUser).where(StaffUser.email == email)
-                       .values(locale="zh_Hans_CN"))
-    db.session.commit()
-
-
 def test_the_simulator_answers_in_place(page, server, shop):
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/programme/rules/")
     mark_page(page)
     page.get_by_label("Member (user id)").fill("u100")
@@ -52,7 +45,7 @@ def test_the_simulator_answers_in_place(page, server, shop):
 
 
 def test_a_bad_rule_shows_its_errors_in_the_form(page, server, shop):
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/programme/rules/")
     form = page.locator("form", has=page.get_by_role("button", name="Create rule"))
     form.get_by_label("Name").fill("Refer a friend")
@@ -65,7 +58,7 @@ def test_a_bad_rule_shows_its_errors_in_the_form(page, server, shop):
 
 
 def test_an_event_is_revoked_from_its_page(page, server, shop):
-    sign_in(page, server, "support@acme.test")
+    signed_in(page, server, "support@acme.test")
     page.goto(f"{server}/t/acme/members/u100/")
     page.get_by_role("link", name="order-1").click()
     page.wait_for_url("**/events/order-1/")
@@ -77,10 +70,9 @@ def test_an_event_is_revoked_from_its_page(page, server, shop):
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_programme_pages_pass_axe(page, server, shop, language):
-    if language == "zh":
-        _chinese("owner@acme.test")
+    speaks(language, "owner@acme.test")
     with_axe(page)
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     found = {}
     rule_id = programme.list_rules(shop.tenant_id)[0].id
     for url in ("/t/acme/programme/rules/", f"/t/acme/programme/rules/{rule_id}/edit",

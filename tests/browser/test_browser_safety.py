@@ -5,38 +5,39 @@ irreversible actions without JavaScript, and safe defaults."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from app.extensions import db
-from app.models import StaffUser
 from app.services import api_clients, ledger, levels, vip
 from app.services.context import Actor
-from tests.browser.conftest import axe_violations, sign_in, with_axe
+from tests.browser.conftest import (
+    axe_violations, new_tab, sign_in, signed_in_at, speaks, with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
 LANGUAGES = ["en", "zh"]
 
-WORDS = {
-    "en": {"nothing": "Nothing in Acme Rewards matches", "two": "2 transactions match",
-           "found_note": "starts at transaction", "partial": (
-               "The reversal takes back 14 of the original 694 points; 680 were already spent."),
-           "choose": "Choose a category.", "level_title": "Delete level Gold?",
-           "level_done": "Level Gold deleted", "tag_title": "Retire VIP tag Silver?",
-           "tag_done": "Tag Silver retired", "client_title": "Revoke API client shop?",
-           "client_done": "Client shop revoked", "access_title": "Remove viewer@acme.test's access?",
-           "access_done": "Access removed.", "reversed": "reversed",
-           "conflict": "This member already holds", "upgraded": "Gold VIP granted."},
-    "zh": {"nothing": "Acme Rewards中没有与", "two": "有 2 笔交易与",
-           "found_note": "下方积分历史从您查找的交易", "partial": (
-               "冲正将从原来的 694 积分中收回 14 积分；680 积分已被使用。"),
-           "choose": "请选择类别。", "level_title": "删除等级 Gold？",
-           "level_done": "已删除等级 Gold", "tag_title": "停用 VIP 标签 Silver？",
-           "tag_done": "Silver", "client_title": "吊销 API 客户端 shop？",
-           "client_done": "已吊销客户端 shop", "access_title": "移除 viewer@acme.test 的访问权限？",
-           "access_done": "已移除访问权限。", "reversed": "冲正",
-           "conflict": "该会员已持有", "upgraded": "Gold VIP"},
+# What the pages say, in English and in Chinese.
+TEXTS = {
+    "nothing": ("Nothing in Acme Rewards matches", "Acme Rewards中没有与"),
+    "two": ("2 transactions match", "有 2 笔交易与"),
+    "found_note": ("starts at transaction", "下方积分历史从您查找的交易"),
+    "partial": ("The reversal takes back 14 of the original 694 points; 680 were already spent.",
+                "冲正将从原来的 694 积分中收回 14 积分；680 积分已被使用。"),
+    "choose": ("Choose a category.", "请选择类别。"),
+    "level_title": ("Delete level Gold?", "删除等级 Gold？"),
+    "level_done": ("Level Gold deleted", "已删除等级 Gold"),
+    "tag_title": ("Retire VIP tag Silver?", "停用 VIP 标签 Silver？"),
+    "tag_done": ("Tag Silver retired", "Silver"),
+    "client_title": ("Revoke API client shop?", "吊销 API 客户端 shop？"),
+    "client_done": ("Client shop revoked", "已吊销客户端 shop"),
+    "access_title": ("Remove viewer@acme.test's access?", "移除 viewer@acme.test 的访问权限？"),
+    "access_done": ("Access removed.", "已移除访问权限。"),
+    "reversed": ("reversed", "冲正"),
+    "conflict": ("This member already holds", "该会员已持有"),
+    "upgraded": ("Gold VIP granted.", "Gold VIP"),
 }
+WORDS = {language: {key: texts[i] for key, texts in TEXTS.items()}
+         for i, language in enumerate(LANGUAGES)}
 
 
 @pytest.fixture
@@ -67,13 +68,6 @@ def desk(tenant, make_member, make_staff, actor):
     return {"first": first.id}
 
 
-def _speak(language: str, *emails: str) -> None:
-    if language == "zh":
-        db.session.execute(update(StaffUser).where(StaffUser.email.in_(emails))
-                           .values(locale="zh_Hans_CN"))
-        db.session.commit()
-
-
 def _no_sideways_scroll(page) -> bool:
     return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -81,10 +75,8 @@ def _no_sideways_scroll(page) -> bool:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_transaction_is_found_from_any_page(page, server, desk, language):
     words = WORDS[language]
-    _speak(language, "support@acme.test")
     with_axe(page)
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/", language)
     page.locator("#find-q").fill("req-7f3a")  # the request id the shop's log shows
     page.locator("#find-q").press("Enter")
     page.wait_for_url("**/members/u100/**")
@@ -118,15 +110,14 @@ def test_a_transaction_is_found_from_any_page(page, server, desk, language):
 def test_a_support_agent_resolves_a_vip_conflict_with_room(page, server, desk, language,
                                                           width):
     words = WORDS[language]
-    _speak(language, "support@acme.test")
     with_axe(page)
     page.set_viewport_size({"width": width, "height": 900})
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/members/u100/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/members/u100/", language)
     card = page.locator("#vip-card")
     card.locator("select").select_option(label="Gold VIP · vip · 60d")
     card.locator("button[type=submit]").click()
-    page.get_by_text(words["conflict"]).wait_for()
+    # In <main>: the live region (outside it) repeats the heading for screen readers.
+    page.locator("main").get_by_text(words["conflict"]).wait_for()
     main = page.locator("main").bounding_box()
     box = page.locator("#vip-card").bounding_box()
     assert box["width"] >= 0.9 * (main["width"] - 32), (box, main)  # the whole row
@@ -145,12 +136,8 @@ def test_a_support_agent_resolves_a_vip_conflict_with_room(page, server, desk, l
 @pytest.fixture
 def no_js(browser, request):
     """A page whose JavaScript is off: the confirmations must work as plain HTML."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                  java_script_enabled=False)
-    tab = context.new_page()
-    tab.set_default_timeout(8000)
-    yield tab
-    context.close()
+    with new_tab(browser, request, java_script_enabled=False) as tab:
+        yield tab
 
 
 def _confirm(page, server, listing: str, link: str, title: str, done: str) -> None:
@@ -168,7 +155,7 @@ def test_irreversible_actions_are_confirmed_without_javascript(no_js, server, de
                                                                language):
     words = WORDS[language]
     page = no_js
-    _speak(language, "owner@acme.test")
+    speaks(language, "owner@acme.test")
     sign_in(page, server, "owner@acme.test")
     gold = [lv for lv in levels.list_levels_uncached(tenant.id) if lv.level_name == "Gold"][0]
     silver = [t for t in vip.list_tags(tenant.id) if t.tag_name == "Silver"][0]
@@ -197,9 +184,7 @@ def test_irreversible_actions_are_confirmed_without_javascript(no_js, server, de
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_forms_start_from_the_safe_choice(page, server, desk, language, tenant):
     words = WORDS[language]
-    _speak(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
-    page.goto(f"{server}/t/acme/staff/")
+    signed_in_at(page, server, "owner@acme.test", "/t/acme/staff/", language)
     assert page.locator("#role").input_value() == "viewer"
     page.goto(f"{server}/t/acme/members/u200/")
     for op in ("earn", "spend", "adjust"):

@@ -10,13 +10,15 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
-from app.models import StaffUser
 from app.services import clock, ledger, tenants
-from tests.browser.conftest import mark_page, not_reloaded, sign_in
+from tests.browser.conftest import (
+    axe_violations, mark_page, new_tab, not_reloaded, sign_in, signed_in, signed_in_at, speaks,
+    with_axe,
+)
 from tests.conftest import SYSTEM
 
 pytestmark = pytest.mark.browser
@@ -39,13 +41,6 @@ def shop(app, tenant, make_member, make_staff, actor):
     return tenant
 
 
-def _language(language: str, *emails: str) -> None:
-    if language == "zh":
-        db.session.execute(update(StaffUser).where(StaffUser.email.in_(emails))
-                           .values(locale="zh_Hans_CN"))
-        db.session.commit()
-
-
 def _download(page, link_selector: str) -> str:
     with page.expect_download() as info:
         page.locator(link_selector).click()
@@ -55,8 +50,8 @@ def _download(page, link_selector: str) -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_times_are_the_tenants_with_the_zone_named(page, server, shop, language):
-    _language(language, "owner@acme.test")
-    sign_in(page, server, "owner@acme.test")
+    speaks(language, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     for url in ("/t/acme/members/u100/", "/t/acme/", "/t/acme/audit/?action=points.earn"):
         page.goto(server + url)
         moment = page.locator('time[datetime="2026-12-02T02:30:00+08:00"]').first
@@ -71,14 +66,14 @@ def test_times_are_the_tenants_with_the_zone_named(page, server, shop, language)
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_exports_are_audited_and_contact_columns_follow_the_role(page, server, shop, language):
-    _language(language, "owner@acme.test", "viewer@acme.test")
-    sign_in(page, server, "viewer@acme.test")
+    speaks(language, "owner@acme.test", "viewer@acme.test")
+    signed_in(page, server, "viewer@acme.test")
     page.goto(f"{server}/t/acme/members/?q=u1")
     viewer_rows = list(csv.DictReader(io.StringIO(_download(page, "#export-link"))))
     assert [r["user_id"] for r in viewer_rows] == ["u100"]
     assert "email" not in viewer_rows[0] and "phone" not in viewer_rows[0]
     page.context.clear_cookies()
-    sign_in(page, server, "owner@acme.test")
+    signed_in(page, server, "owner@acme.test")
     page.goto(f"{server}/t/acme/members/")
     body = _download(page, "#export-link")
     rows = {r["user_id"]: r for r in csv.DictReader(io.StringIO(body))}
@@ -111,9 +106,7 @@ def busy(shop, actor):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_chart_period_is_chosen_in_place_and_kept_in_the_url(page, server, busy, language):
-    _language(language, "viewer@acme.test")
-    sign_in(page, server, "viewer@acme.test")
-    page.goto(f"{server}/t/acme/")
+    signed_in_at(page, server, "viewer@acme.test", "/t/acme/", language)
     mark_page(page)
     heading = page.locator("#chart-h")
     assert ("30" in heading.inner_text()) and "4,321" not in page.locator("#chart").inner_text()
@@ -135,26 +128,18 @@ def test_the_chart_period_is_chosen_in_place_and_kept_in_the_url(page, server, b
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_chart_period_works_without_javascript(browser, server, busy, language):
-    _language(language, "viewer@acme.test")
-    context = browser.new_context(java_script_enabled=False, locale="en-GB")
-    tab = context.new_page()
-    try:
-        sign_in(tab, server, "viewer@acme.test")
-        tab.goto(f"{server}/t/acme/")
+def test_the_chart_period_works_without_javascript(browser, request, server, busy, language):
+    with new_tab(browser, request, java_script_enabled=False) as tab:
+        signed_in_at(tab, server, "viewer@acme.test", "/t/acme/", language)
         tab.locator("#chart-days-7").click()
         tab.wait_for_url("**/t/acme/?days=7")
         assert len(tab.locator("#chart details tbody tr").all()) == 7
         assert tab.locator("#chart-days-7").get_attribute("aria-current") == "true"
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_expiring_list_leads_to_every_lot(page, server, busy, language):
-    _language(language, "support@acme.test")
-    sign_in(page, server, "support@acme.test")
-    page.goto(f"{server}/t/acme/")
+    signed_in_at(page, server, "support@acme.test", "/t/acme/", language)
     page.locator('a[href="/t/acme/expiring-points/"]').click()
     page.wait_for_url("**/t/acme/expiring-points/")
     assert page.locator("#expiring-rows tr").count() == 51  # 50 lots and "Load more"
@@ -172,21 +157,10 @@ def test_the_expiring_list_leads_to_every_lot(page, server, busy, language):
         assert page.locator("html").get_attribute("lang") == "zh-CN"
 
 
-@pytest.fixture
-def failing(app):
-    """A view that fails, registered before the server starts."""
-    @app.route("/t/acme/boom")
-    def boom():
-        raise RuntimeError("secret internals")
-
-    app.config["PROPAGATE_EXCEPTIONS"] = False
-    return app
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_error_pages_show_the_request_id(failing, page, server, shop, language):
-    _language(language, "viewer@acme.test")
-    sign_in(page, server, "viewer@acme.test")
+    speaks(language, "viewer@acme.test")
+    signed_in(page, server, "viewer@acme.test")
     for url, status in (("/t/acme/settings", 403), ("/t/acme/members/nobody/", 404),
                         ("/t/acme/boom", 500)):
         response = page.goto(server + url)
@@ -225,12 +199,8 @@ def test_the_printed_sign_in_address_and_accounts_work(app, page, server, langua
         assert first.exit_code == 0 and again.exit_code == 0, output
         url, email, password = re.search(r"sign in at (\S+) as (\S+) / (\S+)", output).groups()
         assert url == f"{server}/login"
-    _language(language, email)
-    page.goto(url)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda u: "/login" not in u)
+    speaks(language, email)
+    sign_in(page, server, email, password)  # at `url`, the printed address
     page.goto(f"{server}/t/demo/")
     assert page.locator("h1").inner_text()
     if language == "zh":
@@ -239,23 +209,17 @@ def test_the_printed_sign_in_address_and_accounts_work(app, page, server, langua
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("width", [390, 1280])
-def test_the_new_pages_pass_axe_and_fit_a_phone(browser, server, busy, language, width):
-    from tests.browser.conftest import axe_violations, with_axe
-
-    _language(language, "owner@acme.test")
-    context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-GB")
-    tab = context.new_page()
-    try:
-        with_axe(tab)
-        sign_in(tab, server, "owner@acme.test")
-        found = {}
-        for url in ("/t/acme/?days=90", "/t/acme/?days=7", "/t/acme/expiring-points/",
-                    "/t/acme/members/nobody/", "/t/acme/audit/?action=export."):
-            tab.goto(server + url)
-            violations = axe_violations(tab)
-            wide = tab.evaluate("() => document.documentElement.scrollWidth")
-            if violations or wide > width:
-                found[url] = (violations, wide)
-        assert found == {}
-    finally:
-        context.close()
+def test_the_new_pages_pass_axe_and_fit_a_phone(page, server, busy, language, width):
+    speaks(language, "owner@acme.test")
+    page.set_viewport_size({"width": width, "height": 900})
+    with_axe(page)
+    signed_in(page, server, "owner@acme.test")
+    found = {}
+    for url in ("/t/acme/?days=90", "/t/acme/?days=7", "/t/acme/expiring-points/",
+                "/t/acme/members/nobody/", "/t/acme/audit/?action=export."):
+        page.goto(server + url)
+        violations = axe_violations(page)
+        wide = page.evaluate("() => document.documentElement.scrollWidth")
+        if violations or wide > width:
+            found[url] = (violations, wide)
+    assert found == {}
