@@ -3,6 +3,7 @@
 executemany (docs/ledger.md, "Many rows in few statements")."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -13,6 +14,7 @@ from app.database import execute_driver_sql, is_postgres
 from app.extensions import db
 
 
+@functools.lru_cache(maxsize=512)
 def _pg_type(column: Any) -> str:
     kind = column.type
     if isinstance(kind, TypeDecorator):
