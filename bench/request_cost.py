@@ -10,7 +10,13 @@ for the levels GET's one query is not in it. `--profile ROUTE` prints cProfile's
 top functions for that route instead (CPU time). `--http SECONDS` measures the
 same two routes under gunicorn (gunicorn.conf.py) driven by wrk, taking turns:
 requests/s, and the CPU per request of the gunicorn workers, of the database
-backends and of wrk, read from /proc. Run `bench_api --scale 0.01` once first.
+backends and of wrk, read from /proc. `--instructions earn,events,levels,live,core`
+counts the instructions of `--requests` requests of each route under valgrind's
+callgrind (the same on a busy machine; slow: use --requests 200): the earn and the
+event with their bodies and keys as bench_api's wrk scripts send them, and
+`core`, bench/reference_app.py's one transaction of Core SQL on the reference
+copy of the database (`bench_api --reference` leaves it). Run `bench_api
+--scale 0.01` once first.
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import time
 from bench.common import ROOT, database_url
 
 ROUTES = {"live": "/core/health/live/", "levels": "/api/v1/points/user-levels/"}
+WRITES = ("earn", "events", "core")
 
 
 def _environ(path: str, token: str | None, body: bytes | None = None) -> dict:
@@ -66,9 +73,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", choices=sorted(ROUTES), default=None)
     parser.add_argument("--http", type=int, default=0, metavar="SECONDS")
+    parser.add_argument("--instructions", metavar="ROUTES",
+                        help="count instructions per request under callgrind (slow)")
+    parser.add_argument("--inside-callgrind", metavar="ROUTE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.http:
         return http(args)
+    if args.instructions:
+        return count_instructions(args)
+    if args.inside_callgrind:
+        return inside_callgrind(args)
 
     name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
     creds = (ROOT / "bench" / "results" / f"{name}.creds").read_text().split()
@@ -179,6 +193,90 @@ def http(args: argparse.Namespace) -> None:
                   f"workers {r['worker']:5.0f}, database {r['db']:4.0f}, wrk {r['wrk']:4.0f}")
     ratios = [lv["rps"] / li["rps"] for li, lv in zip(rows["live"], rows["levels"], strict=True)]
     print("levels ÷ live per round: " + ", ".join(f"{r:.2f}" for r in ratios))
+
+
+def _writes(app, token: str, route: str, n: int) -> list[dict]:
+    """The environs of `n` earns, events or reference earns for random bench members."""
+    import random
+
+    stamp = time.time_ns()
+    environs = []
+    for i in range(n):
+        user = f"b{random.randint(1, 1000)}"
+        if route == "events":
+            body = {"event_id": f"cost-{stamp}-{i}", "user_id": user,
+                    "event_type": "bench.payment", "amount": f"{random.randint(10, 999)}.40",
+                    "attributes": {"order": i}}
+            path, headers = "/api/v1/events/", {}
+        else:
+            body = {"user_id": user, "points_amount": random.randint(1, 100),
+                    "category": "payment", "reason": f"bench order {i}"}
+            path = "/core/earn" if route == "core" else "/api/v1/points/earn/"
+            headers = {"HTTP_IDEMPOTENCY_KEY": f"cost-{stamp}-{i}"}
+        raw = json.dumps(body).encode()
+        environ = _environ(path, token, raw)
+        environ.update(headers, **{"jifen.bench_body": raw})
+        environs.append(environ)
+    return environs
+
+
+def inside_callgrind(args: argparse.Namespace) -> None:
+    """Under valgrind: warm the route up, then count `--requests` of it."""
+    from bench.profile_portal import _callgrind_marks
+
+    route = args.inside_callgrind
+    name = f"jifen_bench_api_{str(args.scale).replace('.', '_')}"
+    os.environ.update({"RATELIMIT_ENABLED": "false", "SECRET_KEY": "bench-secret-key-" + "x" * 32})
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("FIELD_ENCRYPTION_KEY", "q0v1XlI4Bf9kGfO8hM7H2m1c4J1yYt0bNfB8t9b1Y2A=")
+    sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the request log
+    if route == "core":
+        os.environ["DATABASE_URL"] = database_url("jifen_bench_reference")
+        from bench.reference_app import app
+        token = ""
+    else:
+        os.environ["DATABASE_URL"] = database_url(name)
+        from wsgi import app
+        creds = (ROOT / "bench" / "results" / f"{name}.creds").read_text().split()
+        login = _environ("/api/v1/auth/token/", None, json.dumps(
+            {"client_id": creds[0], "client_secret": creds[1]}).encode())
+        login["jifen.bench_body"] = login["wsgi.input"].read()
+        token = json.loads(call(app, login)[1])["data"]["access_token"]
+    warm = 100
+    environs = (_writes(app, token, route, warm + args.requests) if route in WRITES else
+                [_environ(ROUTES[route], token if route == "levels" else None)] * (warm + args.requests))
+    for environ in environs[:warm]:
+        status, body = call(app, environ)
+        assert status[:3] in ("200", "201"), (route, status, body[:300])
+    marks = _callgrind_marks()
+    marks.cg_start()
+    for environ in environs[warm:]:
+        call(app, environ)
+    marks.cg_stop()
+
+
+def count_instructions(args: argparse.Namespace) -> None:
+    import re
+    import subprocess
+
+    from bench.profile_portal import _callgrind_marks
+
+    out = ROOT / "bench" / "results" / "callgrind"
+    out.mkdir(parents=True, exist_ok=True)
+    _callgrind_marks()  # built before valgrind starts
+    counts = {}
+    for route in args.instructions.split(","):
+        for old in out.glob("cost.out.*"):
+            old.unlink()
+        subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        "--collect-atstart=no", f"--callgrind-out-file={out}/cost.out.%p",
+                        sys.executable, "-m", "bench.request_cost", "--inside-callgrind", route,
+                        "--requests", str(args.requests), "--scale", str(args.scale)],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [dump] = out.glob("cost.out.*.*")
+        total = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
+        counts[route] = int(total.group(1)) / args.requests
+        print(f"{route:<7} {counts[route] / 1e6:6.2f} M instructions/request", flush=True)
 
 
 if __name__ == "__main__":
