@@ -271,14 +271,9 @@ def fast_passwords(monkeypatch):
 def people(app, tenant, other_tenant, make_staff, fast_passwords):
     """Signed-in clients: the tenant's owner, admin, support and viewer, and an
     outsider (the other tenant's owner)."""
-    from tests.webtools import Portal
+    from tests.webtools import Portal, signed_in
 
-    result = {}
-    for role in ("owner", "admin", "support", "viewer"):
-        user = make_staff(tenant, role)
-        portal = Portal(app.test_client())
-        portal.login(user.email, PASSWORD)
-        result[role] = portal
+    result = signed_in(app, tenant, make_staff, PASSWORD)
     outsider = make_staff(other_tenant, "owner")
     result["outsider"] = Portal(app.test_client())
     result["outsider"].login(outsider.email, PASSWORD)

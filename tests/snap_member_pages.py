@@ -47,7 +47,7 @@ def _post(p, url, data, htmx, h):
 
 def test_snapshot(app, tenant, make_member, actor, make_staff, fast_passwords):
     from tests.conftest import PASSWORD
-    from tests.webtools import Portal
+    from tests.webtools import signed_in
 
     if "SNAP_DIR" not in os.environ:
         pytest.skip("set SNAP_DIR to the directory the pages go to")
@@ -89,12 +89,7 @@ def test_snapshot(app, tenant, make_member, actor, make_staff, fast_passwords):
         vip.grant(tenant.id, actor, user_id="alice", tag_id=gold.id)
         member_card.add_note(tenant.id, actor, "alice", "note <one> & two")
         db.session.commit()
-        people = {}
-        for role in ("owner", "admin", "support", "viewer"):
-            user = make_staff(tenant, role)
-            p = Portal(app.test_client())
-            p.login(user.email, PASSWORD)
-            people[role] = p
+        people = signed_in(app, tenant, make_staff, PASSWORD)
         pages = []
         n = 0
         for role, p in people.items():

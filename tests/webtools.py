@@ -71,6 +71,18 @@ class Portal:
         return self.client.post(url, data=data, headers=headers, **kwargs)
 
 
+def signed_in(app: Any, tenant: Any, make_staff: Any, password: str,
+              roles: tuple[str, ...] = ("owner", "admin", "support", "viewer")) -> dict[str, Portal]:
+    """A signed-in client for each role, each a new member of the tenant's staff."""
+    result = {}
+    for role in roles:
+        user = make_staff(tenant, role)
+        portal = Portal(app.test_client())
+        portal.login(user.email, password)
+        result[role] = portal
+    return result
+
+
 def text(response: Any) -> str:
     return response.get_data(as_text=True)
 
