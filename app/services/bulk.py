@@ -1,30 +1,17 @@
-"""Many rows in few statements: on PostgreSQL each column goes as one array
-(`INSERT … SELECT FROM unnest(...)`), ids reserved first; SQLite keeps
-executemany (docs/ledger.md, "Many rows in few statements")."""
+"""Many rows in few statements: on PostgreSQL a table's rows go as one JSON
+document (`INSERT … SELECT FROM json_populate_recordset(...)`), ids reserved
+first; SQLite keeps executemany (docs/ledger.md, "Many rows in few statements")."""
 from __future__ import annotations
 
-import functools
 import json
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Integer, String, Table, Text, insert, text
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import BigInteger, Table, insert, text
 
 from app.database import execute_driver_sql, is_postgres
 from app.extensions import db
-
-
-@functools.lru_cache(maxsize=512)
-def _pg_type(column: Any) -> str:
-    kind = column.type
-    if isinstance(kind, TypeDecorator):
-        kind = kind.impl if not isinstance(kind.impl, type) else kind.impl()
-    for sa_type, name in ((BigInteger, "bigint"), (Integer, "bigint"), (Boolean, "boolean"),
-                          (DateTime, "timestamptz"), (JSON, "json"), (Text, "text"),
-                          (String, "text")):
-        if isinstance(kind, sa_type):
-            return name
-    raise TypeError(f"no array type for {column}")
 
 
 def reserve_ids(table: Table, count: int) -> list[int]:
@@ -35,22 +22,31 @@ def reserve_ids(table: Table, count: int) -> list[int]:
     return sorted(rows)
 
 
-def _unnest_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | None,
-                   prefix: str, params: dict[str, Any]) -> str:
-    """`INSERT … SELECT * FROM unnest(…)` for `rows`, its arrays added to `params`
-    (the driver's SQL: sent as it is, not parsed again by SQLAlchemy)."""
-    columns = list(rows[0].keys())
+def _json_insert(table: Table, rows: list[dict[str, Any]], ids: list[int] | None,
+                 name: str, params: dict[str, Any]) -> str:
+    """`INSERT … SELECT … FROM json_populate_recordset(…)` for `rows`: the rows go as
+    one JSON document (`params[name]`), read back as the table's own row type, so
+    each column gets the value its type parses (times from ISO 8601, a JSON column
+    the text of its value). One parameter a table, however many columns: cheaper
+    to send than an array a column. The driver's SQL: sent as it is."""
+    columns = list(rows[0])
     if ids is not None:
+        rows = [{"id": row_id, **row} for row_id, row in zip(ids, rows, strict=True)]
         columns = ["id", *columns]
-    casts = []
-    for index, name in enumerate(columns):
-        values = ids if name == "id" and ids is not None else [row[name] for row in rows]
-        if isinstance(table.c[name].type, JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-        params[f"{prefix}{index}"] = values
-        casts.append(f"CAST(%({prefix}{index})b AS {_pg_type(table.c[name])}[])")
-    return (f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"SELECT * FROM unnest({', '.join(casts)})")
+    params[name] = json.dumps(rows, ensure_ascii=False, default=_json_value)
+    listed = ", ".join(columns)
+    return (f"INSERT INTO {table.name} ({listed}) SELECT {listed} "
+            f"FROM json_populate_recordset(NULL::{table.name}, %({name})s::json)")
+
+
+def _json_value(value: Any) -> Any:
+    """What json cannot write itself: times (ISO 8601, with their offset), and
+    decimals as text (parsed exactly by the numeric column)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"no JSON form for {type(value).__name__}")
 
 
 def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False,
@@ -69,13 +65,13 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], with_ids: bool = False
     if with_ids and ids is None:
         ids = reserve_ids(table, len(rows))
     params: dict[str, Any] = {}
-    execute_driver_sql(_unnest_insert(table, rows, ids if with_ids else None, "c", params), params)
+    execute_driver_sql(_json_insert(table, rows, ids if with_ids else None, "rows", params), params)
     return list(ids or []) if with_ids else []
 
 
 def insert_all(parts: list[tuple[Table, list[dict[str, Any]], list[int] | None]]) -> None:
     """Insert rows into several tables, with the ids given (reserved beforehand) or
-    None. PostgreSQL: one statement, each table's rows an `unnest` INSERT in its own
+    None. PostgreSQL: one statement, each table's rows a JSON INSERT in its own
     WITH (the foreign keys between them are checked at the statement's end, when
     all are in). Elsewhere: `insert_rows` per table, in the given order."""
     parts = [(table, rows, ids) for table, rows, ids in parts if rows]
@@ -86,7 +82,7 @@ def insert_all(parts: list[tuple[Table, list[dict[str, Any]], list[int] | None]]
             insert_rows(table, rows, with_ids=ids is not None)
         return
     params: dict[str, Any] = {}
-    inserts = [f"w{n} AS ({_unnest_insert(table, rows, ids, f'p{n}_', params)})"
+    inserts = [f"w{n} AS ({_json_insert(table, rows, ids, f'rows{n}', params)})"
                for n, (table, rows, ids) in enumerate(parts)]
     execute_driver_sql(f"WITH {', '.join(inserts)} SELECT 1", params)
 
