@@ -23,6 +23,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from app import caches
 from app.extensions import db
 
 # Set by `services.uow.atomic()` for the duration of a write transaction.
@@ -142,9 +143,10 @@ def execute_lean(statement: Any, params: dict[str, Any]) -> list[Any]:
     statement's round trip. Values and results still go through their types' own
     processors (UTCDateTime's, JSON's), as SQLAlchemy would apply them. A driver
     error is raised as SQLAlchemy's (a lost connection invalidated), so callers
-    and the outage handling see what `session.execute` would raise; listeners of
-    `before_cursor_execute` (the tests' statement counters) are called. Anywhere
-    else it is `session.execute(statement, params).all()`."""
+    and the outage handling see what `session.execute` would raise. SQLAlchemy's
+    cursor events are not fired (their listeners expect its execution context):
+    `statement_observers` see the statements instead. Anywhere else it is
+    `session.execute(statement, params).all()`."""
     session = db.session
     connection = session.connection()
     if connection.dialect.name != "postgresql":
@@ -170,12 +172,18 @@ def execute_driver_sql(sql: str, params: dict[str, Any]) -> None:
     _send(connection, sql, params, None)
 
 
+# Called with the SQL of each statement sent lean (the tests' statement counters):
+# SQLAlchemy's own cursor events do not see those statements, so neither do their
+# listeners (Sentry's SQL spans among them).
+statement_observers: list[Any] = caches.register([])
+
+
 def _send(connection: Connection, sql: str, values: dict[str, Any], make_row: Any) -> list[Any]:
     import psycopg
 
     raw = connection.connection.dbapi_connection
-    for listener in connection.engine.dispatch.before_cursor_execute:
-        listener(connection, None, sql, values, None, False)
+    for observe in statement_observers:
+        observe(sql)
     try:
         with raw.cursor(**({"row_factory": make_row} if make_row else {})) as cursor:
             cursor.execute(sql, values)

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from app.database import statement_observers
 from app.extensions import db
 
 # Transaction control is the driver's business, not the code's round trips.
@@ -22,8 +23,14 @@ def statements() -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(_IGNORED):
             seen.append(statement)
 
+    def lean(statement: str) -> None:  # the statements app.database sends lean
+        record(None, None, statement)
+
     event.listen(db.engine, "before_cursor_execute", record)
+    statement_observers.append(lean)
     try:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+        if lean in statement_observers:
+            statement_observers.remove(lean)
