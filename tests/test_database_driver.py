@@ -39,13 +39,16 @@ def test_a_lean_statement_answers_as_sqlalchemy_would(app, tenant):
     times), and the driver's errors raised as SQLAlchemy's."""
     from datetime import UTC
 
-    from sqlalchemy import bindparam, exc, func, literal, select
+    from sqlalchemy import bindparam, exc, func, literal, select, text
 
     from app.database import execute_lean
     from app.extensions import db
     from app.models import Tenant
 
     tenants = Tenant.__table__
+    # The session's zone is not UTC: psycopg then gives +08:00 times, and only the
+    # column's own processor (UTCDateTime) makes them UTC again.
+    db.session.execute(text("SET TIME ZONE 'Asia/Shanghai'"))
     [row] = execute_lean(select(tenants.c.slug, tenants.c.created_at)
                          .where(tenants.c.id == bindparam("t")), {"t": tenant.id})
     assert row.slug == tenant.slug and row.created_at.tzinfo is UTC
